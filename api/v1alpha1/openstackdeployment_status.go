@@ -1,0 +1,133 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// DeploymentState is the overall state of a deployment.
+// +kubebuilder:validation:Enum=APPLYING;APPLIED;FAILED
+type DeploymentState string
+
+const (
+	// StateApplying means osk is making the cluster match the spec.
+	StateApplying DeploymentState = "APPLYING"
+	// StateApplied means the cluster matches the spec and every step is
+	// ready.
+	StateApplied DeploymentState = "APPLIED"
+	// StateFailed means osk cannot go on without a change; the conditions
+	// say why.
+	StateFailed DeploymentState = "FAILED"
+)
+
+// ServiceState is the state of one service.
+// +kubebuilder:validation:Enum=Waiting;Applying;Ready;Failed
+type ServiceState string
+
+// Service states.
+const (
+	ServiceWaiting  ServiceState = "Waiting"
+	ServiceApplying ServiceState = "Applying"
+	ServiceReady    ServiceState = "Ready"
+	ServiceFailed   ServiceState = "Failed"
+)
+
+// Condition types of an OpenStackDeployment.
+const (
+	// ConditionReady is true when the deployment is APPLIED and healthy.
+	ConditionReady = "Ready"
+	// ConditionSpecValid is false when the spec breaks a rule; its message
+	// names the field.
+	ConditionSpecValid = "SpecValid"
+)
+
+// OpenStackDeploymentStatus is what osk observed the last time it
+// reconciled the deployment.
+type OpenStackDeploymentStatus struct {
+	// ObservedGeneration is the spec generation this status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// State is the overall state.
+	// +optional
+	State DeploymentState `json:"state,omitempty"`
+
+	// Progress is "ready steps/all steps" of the current apply.
+	// +optional
+	Progress string `json:"progress,omitempty"`
+
+	// Health is "healthy components/all components".
+	// +optional
+	Health string `json:"health,omitempty"`
+
+	// DeployedVersion is the OpenStack release that fully runs.
+	// +optional
+	DeployedVersion string `json:"deployedVersion,omitempty"`
+
+	// Fingerprint is a hash of the spec the cluster last matched.
+	// +optional
+	Fingerprint string `json:"fingerprint,omitempty"`
+
+	// Services is the state of each enabled service, by catalog name.
+	// +optional
+	Services map[string]ServiceStatus `json:"services,omitempty"`
+
+	// Conditions are the latest observations of the deployment's state.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// ServiceStatus is the state of one service.
+type ServiceStatus struct {
+	// State of the service.
+	State ServiceState `json:"state"`
+
+	// Ready is how many of the service's components are ready.
+	Ready int32 `json:"ready"`
+
+	// Total is how many components the service has.
+	Total int32 `json:"total"`
+
+	// Message says what the service is waiting for or why it failed.
+	// +optional
+	Message string `json:"message,omitempty"`
+}
+
+// OpenStackDeployment describes a whole OpenStack cloud: its release, its
+// services and how they are tuned. osk turns it into the workloads that
+// run the cloud's control plane and keeps them healthy.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=osdpl,categories=osk
+// +kubebuilder:printcolumn:name="Version",type=string,JSONPath=`.spec.openstackVersion`
+// +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.status.state`
+// +kubebuilder:printcolumn:name="Progress",type=string,JSONPath=`.status.progress`
+// +kubebuilder:printcolumn:name="Health",type=string,JSONPath=`.status.health`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type OpenStackDeployment struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Spec is the cloud osk should run.
+	Spec OpenStackDeploymentSpec `json:"spec"`
+
+	// Status is what osk observed.
+	// +optional
+	Status OpenStackDeploymentStatus `json:"status,omitempty"`
+}
+
+// OpenStackDeploymentList is a list of OpenStackDeployments.
+//
+// +kubebuilder:object:root=true
+type OpenStackDeploymentList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	// Items are the deployments.
+	Items []OpenStackDeployment `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&OpenStackDeployment{}, &OpenStackDeploymentList{})
+}

@@ -1,0 +1,149 @@
+package catalog
+
+import (
+	"fmt"
+
+	v1 "github.com/oskproject/osk/api/v1alpha1"
+)
+
+const novaConf = "nova.conf"
+
+func compute() *Service {
+	api, apiUWSGI := wsgiAPI("nova", "api", 8774, "nova-api-wsgi", novaConf, httpProbe("/"))
+	api.Replicas = map[v1.Size]int32{v1.SizeMedium: 15}
+	metadata, metaUWSGI := wsgiAPI("nova", "metadata", 8775, "nova-metadata-wsgi", novaConf, httpProbe("/"))
+	metadata.Ports[0].Public = false
+	manage := func(args ...string) []string {
+		return append([]string{"nova-manage", "--config-file", "/etc/nova/" + novaConf}, args...)
+	}
+	return &Service{
+		Name:         "compute",
+		Project:      "nova",
+		Description:  "Nova: the API, scheduler and conductor on the control plane, nova-compute on every hypervisor.",
+		DependsOn:    []string{"identity", "placement", "networking", "image", "libvirt"},
+		Image:        "nova",
+		Databases:    []string{"nova", "nova_api", "nova_cell0"},
+		Messaging:    true,
+		UpgradeOrder: 5,
+		Keystone: &Keystone{User: true, Endpoints: []Endpoint{
+			{Type: "compute", Name: "nova", Component: "api", Path: "/v2.1"},
+		}},
+		Config: []ConfigFile{
+			{
+				Name: novaConf,
+				Dir:  "/etc/nova",
+				Defaults: v1.OsloFile{
+					"DEFAULT": {
+						"compute_driver": "libvirt.LibvirtDriver", "instances_path": "/var/lib/nova/instances",
+						"state_path": "/var/lib/nova", "metadata_port": "8775", "osapi_compute_listen_port": "8774",
+					},
+					"api":              {"auth_strategy": "keystone"},
+					"conductor":        {"workers": "2"},
+					"scheduler":        {"workers": "2", "discover_hosts_in_cells_interval": "300"},
+					"libvirt":          {"virt_type": "kvm", "connection_uri": "qemu+unix:///system", "live_migration_scheme": "tcp"},
+					"oslo_concurrency": {"lock_path": "/var/lib/nova/tmp"},
+					"oslo_middleware":  {"enable_proxy_headers_parsing": "true"},
+					"wsgi":             {"api_paste_config": "/etc/nova/api-paste.ini"},
+					"service_user":     {"send_service_user_token": "true"},
+				},
+				Wiring: standardWiring(
+					Wire{Kind: WireDatabase, Database: "nova"},
+					Wire{Kind: WireDatabase, Section: "api_database", Database: "nova_api"},
+					Wire{Kind: WireServiceAuth, Section: "neutron"},
+					Wire{Kind: WireServiceAuth, Section: "placement"},
+					Wire{Kind: WireServiceAuth, Section: "service_user"},
+					Wire{Kind: WireServiceAuth, Section: "cinder"},
+					Wire{Kind: WireServiceAuth, Section: "glance"},
+				),
+			},
+			apiUWSGI, metaUWSGI,
+		},
+		Components: []Component{
+			api, metadata,
+			worker("scheduler", []string{"nova-scheduler", "--config-file", "/etc/nova/" + novaConf}, novaConf),
+			worker("conductor", []string{"nova-conductor", "--config-file", "/etc/nova/" + novaConf}, novaConf),
+			consoleProxy(v1.ConsoleNoVNC, "novncproxy", 6080),
+			consoleProxy(v1.ConsoleSpice, "spicehtml5proxy", 6082),
+			consoleProxy(v1.ConsoleSerial, "serialproxy", 6083),
+			novaCompute(),
+		},
+		Jobs: []Job{
+			{Name: "api-db-sync", Command: manage("api_db", "sync"), Reads: []string{novaConf}, After: []string{"db-init"}},
+			{Name: "cell-setup", Reads: []string{novaConf}, After: []string{"api-db-sync", "rabbit-init"},
+				Command: shell(`nova-manage cell_v2 map_cell0; ` +
+					`nova-manage cell_v2 list_cells | grep -q ' cell1 ' || nova-manage cell_v2 create_cell --name cell1 --verbose`)},
+			{Name: "db-sync", Command: manage("db", "sync"), Reads: []string{novaConf}, After: []string{"cell-setup"}},
+		},
+		Features: novaFeatures,
+	}
+}
+
+// consoleProxy is the console proxy of one console kind.
+func consoleProxy(kind v1.ConsoleKind, binary string, port int32) Component {
+	c := worker(binary, []string{"nova-" + binary, "--config-file", "/etc/nova/" + novaConf}, novaConf)
+	c.Scale, c.Profile = ScaleAPI, ProfileLight
+	c.Ports = []Port{{Name: "proxy", Port: port, Public: true}}
+	c.Probe = tcpProbe()
+	c.When = func(ctx *Context) bool { return ctx.Features.Nova.Console == kind }
+	return c
+}
+
+func novaCompute() Component {
+	c := agent("compute", RoleCompute,
+		[]string{"nova-compute", "--config-file", "/etc/nova/" + novaConf, "--config-file", NodeConfigDir + "/node.conf"},
+		novaConf)
+	c.HostPID = true
+	c.Volumes = append(append([]Volume(nil), computeHostVolumes...), withWhen(cephVolume, func(ctx *Context) bool {
+		return ctx.Features.Nova.ImagesBackend == v1.ImagesCeph || ctx.Enabled("block-storage")
+	}))
+	c.Probe = processProbe("nova-compute")
+	migration := func(ctx *Context) string {
+		if ctx.Features.Nova.LiveMigrationInterface != "" {
+			return ctx.Features.Nova.LiveMigrationInterface
+		}
+		return ctx.Features.Neutron.TunnelInterface
+	}
+	c.NodeAddresses = []NodeAddress{
+		{Name: "MY_IP", Interface: func(ctx *Context) string { return ctx.Features.Neutron.TunnelInterface },
+			Options: []Option{{File: novaConf, Section: "DEFAULT", Key: "my_ip"}}},
+		{Name: "LIVE_MIGRATION_IP", Interface: migration,
+			Options: []Option{{File: novaConf, Section: "libvirt", Key: "live_migration_inbound_addr"}}},
+	}
+	return c
+}
+
+func novaFeatures(c *Context, f Files) {
+	n := c.Features.Nova
+	f.Set(novaConf, "DEFAULT", "cpu_allocation_ratio", n.AllocationRatios.CPU)
+	f.Set(novaConf, "DEFAULT", "ram_allocation_ratio", n.AllocationRatios.RAM)
+	f.Set(novaConf, "DEFAULT", "disk_allocation_ratio", n.AllocationRatios.Disk)
+	if n.ImagesBackend == v1.ImagesCeph {
+		f.Set(novaConf, "libvirt", "images_type", "rbd")
+		f.Set(novaConf, "libvirt", "images_rbd_pool", "vms")
+		f.Set(novaConf, "libvirt", "images_rbd_ceph_conf", "/etc/ceph/ceph.conf")
+		f.Set(novaConf, "libvirt", "rbd_user", "nova")
+	} else {
+		f.Set(novaConf, "libvirt", "images_type", "qcow2")
+	}
+	if c.Enabled("block-storage") {
+		f.Set(novaConf, "libvirt", "rbd_secret_uuid", CephSecretUUID)
+		f.Set(novaConf, "cinder", "catalog_info", "volumev3:cinderv3:internalURL")
+	}
+	f.Set(novaConf, "vnc", "enabled", fmt.Sprint(n.Console == v1.ConsoleNoVNC))
+	f.Set(novaConf, "spice", "enabled", fmt.Sprint(n.Console == v1.ConsoleSpice))
+	f.Set(novaConf, "serial_console", "enabled", fmt.Sprint(n.Console == v1.ConsoleSerial))
+	switch n.Console {
+	case v1.ConsoleNoVNC:
+		f.Set(novaConf, "vnc", "server_listen", "0.0.0.0")
+		f.Set(novaConf, "vnc", "server_proxyclient_address", "$my_ip")
+		f.Set(novaConf, "vnc", "novncproxy_base_url", c.PublicURL("novncproxy", "/vnc_auto.html"))
+	case v1.ConsoleSpice:
+		f.Set(novaConf, "spice", "server_listen", "0.0.0.0")
+		f.Set(novaConf, "spice", "server_proxyclient_address", "$my_ip")
+		f.Set(novaConf, "spice", "html5proxy_base_url", c.PublicURL("spicehtml5proxy", "/spice_auto.html"))
+	case v1.ConsoleSerial:
+		f.Set(novaConf, "serial_console", "base_url", "ws://serialproxy."+c.Spec.PublicDomainName+"/")
+	}
+	f.Set(novaConf, "neutron", "service_metadata_proxy", "true")
+	f.Set(novaConf, "glance", "endpoint_override", c.InternalURL("glance", "api", 9292, ""))
+}

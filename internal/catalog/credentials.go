@@ -1,0 +1,57 @@
+package catalog
+
+// Credentials live in Secrets osk generates once and never overwrites.
+// Every service has one Secret, <project>-credentials, with these keys.
+const (
+	// KeyDatabasePassword is the password of the service's database user.
+	KeyDatabasePassword = "database-password"
+	// KeyMessagingPassword is the password of the service's RabbitMQ user.
+	KeyMessagingPassword = "messaging-password"
+	// KeyKeystonePassword is the password of the service's Keystone user.
+	KeyKeystonePassword = "keystone-password"
+	// KeyDomainPassword is the password of the admin of the service's
+	// Keystone domain.
+	KeyDomainPassword = "domain-password"
+)
+
+// Shared credential Secrets.
+const (
+	// AdminSecret holds the cloud admin's Keystone password ("password").
+	AdminSecret = "keystone-admin-credentials"
+	// DatabaseRootSecret holds MariaDB's root password ("password").
+	DatabaseRootSecret = "mariadb-root-credentials"
+	// KeyPassword is the key of a single-password Secret.
+	KeyPassword = "password"
+	// KeyErlangCookie is the key of a RabbitMQ instance's Erlang cookie in
+	// its bus Secret.
+	KeyErlangCookie = "erlang-cookie"
+	// FernetKeysSecret holds Keystone's token keys, "0" to "N".
+	FernetKeysSecret = "keystone-fernet-keys"
+	// CredentialKeysSecret holds Keystone's credential keys.
+	CredentialKeysSecret = "keystone-credential-keys"
+)
+
+// CredentialSecret returns the name of a project's credential Secret.
+func CredentialSecret(project string) string { return project + "-credentials" }
+
+// BusSecret returns the name of a RabbitMQ instance's admin Secret.
+func BusSecret(bus string) string { return "rabbitmq-" + bus + "-credentials" }
+
+// CredentialKeys returns the keys of the service's credential Secret that
+// osk must generate.
+func (s *Service) CredentialKeys() []string {
+	var keys []string
+	if len(s.Databases) > 0 {
+		keys = append(keys, KeyDatabasePassword)
+	}
+	if s.Messaging {
+		keys = append(keys, KeyMessagingPassword)
+	}
+	if s.Keystone != nil && s.Keystone.User {
+		keys = append(keys, KeyKeystonePassword)
+	}
+	if s.Keystone != nil && s.Keystone.Domain != nil {
+		keys = append(keys, KeyDomainPassword)
+	}
+	return append(keys, s.ExtraCredentials...)
+}

@@ -1,0 +1,134 @@
+package catalog
+
+import (
+	"fmt"
+	"strconv"
+
+	v1 "github.com/oskproject/osk/api/v1alpha1"
+)
+
+// openstackBin is where the OpenStack-Helm images keep the services'
+// commands and WSGI scripts.
+const openstackBin = "/var/lib/openstack/bin"
+
+// wsgiAPI returns an API component served by uWSGI and the uWSGI file it
+// reads. The service's main file is read too.
+func wsgiAPI(project, name string, port int32, script, mainFile string, probe Probe) (Component, ConfigFile) {
+	uwsgi := fmt.Sprintf("%s-%s-uwsgi.ini", project, name)
+	c := Component{
+		Name:    name,
+		Kind:    Deployment,
+		Role:    RoleControlPlane,
+		Scale:   ScaleAPI,
+		Profile: ProfileAPI,
+		Command: []string{"uwsgi", "--ini", "/etc/" + project + "/" + uwsgi},
+		Ports:   []Port{{Name: "api", Port: port, Public: true}},
+		Probe:   probe,
+		Reads:   []string{mainFile, uwsgi},
+		Workers: &Option{File: uwsgi, Section: "uwsgi", Key: "processes"},
+	}
+	f := ConfigFile{
+		Name: uwsgi,
+		Dir:  "/etc/" + project,
+		Defaults: v1.OsloFile{"uwsgi": {
+			"http11-socket":   "0.0.0.0:" + strconv.Itoa(int(port)),
+			"wsgi-file":       openstackBin + "/" + script,
+			"processes":       "2",
+			"threads":         "1",
+			"master":          "true",
+			"die-on-term":     "true",
+			"lazy-apps":       "true",
+			"enable-threads":  "true",
+			"thunder-lock":    "true",
+			"buffer-size":     "65535",
+			"exit-on-reload":  "false",
+			"add-header":      "Connection: close",
+			"procname-prefix": project + "-" + name + " ",
+		}},
+	}
+	return c, f
+}
+
+// worker returns a control-plane component that processes a queue.
+func worker(name string, command []string, reads ...string) Component {
+	return Component{
+		Name:    name,
+		Kind:    Deployment,
+		Role:    RoleControlPlane,
+		Scale:   ScaleWorker,
+		Profile: ProfileWorker,
+		Command: command,
+		Reads:   reads,
+	}
+}
+
+// agent returns a component that runs on every node of a role with the
+// host's network and privileges.
+func agent(name, role string, command []string, reads ...string) Component {
+	return Component{
+		Name:        name,
+		Kind:        DaemonSet,
+		Role:        role,
+		Scale:       ScaleNode,
+		Profile:     ProfileAgent,
+		Command:     command,
+		Reads:       reads,
+		HostNetwork: true,
+		Privileged:  true,
+	}
+}
+
+// oslo returns the command line of an oslo service reading files in dir.
+func oslo(binary, dir string, files ...string) []string {
+	cmd := []string{binary}
+	for _, f := range files {
+		cmd = append(cmd, "--config-file", dir+"/"+f)
+	}
+	return cmd
+}
+
+// shell runs a script with sh -ec, so the first failing step fails the job.
+func shell(script string) []string { return []string{"/bin/sh", "-ec", script} }
+
+// httpProbe checks an HTTP path on the component's main port.
+func httpProbe(path string) Probe { return Probe{Kind: ProbeHTTP, Path: path} }
+
+// tcpProbe checks that the component's main port accepts connections.
+func tcpProbe() Probe { return Probe{Kind: ProbeTCP} }
+
+// processProbe checks that a process of the given name runs in the pod.
+func processProbe(name string) Probe {
+	return Probe{Kind: ProbeExec, Command: []string{"pgrep", "-f", name}}
+}
+
+// standardWiring is what every OpenStack service's main file gets: its
+// database, bus, notifications, token checks, cache and logging.
+func standardWiring(extra ...Wire) []Wire {
+	w := []Wire{
+		{Kind: WireMessaging},
+		{Kind: WireNotifications},
+		{Kind: WireAuthToken},
+		{Kind: WireCache},
+		{Kind: WireLogging},
+	}
+	return append(w, extra...)
+}
+
+// enabled returns a When function true when a service is enabled.
+func enabled(service string) func(c *Context) bool {
+	return func(c *Context) bool { return c.Enabled(service) }
+}
+
+// backend returns a When function true for one networking backend.
+func backend(b v1.NeutronBackend) func(c *Context) bool {
+	return func(c *Context) bool { return c.Features.Neutron.Backend == b }
+}
+
+// cephVolume mounts the Ceph client configuration and keyrings.
+var cephVolume = Volume{Name: "ceph", Kind: VolumeCephKeys, MountPath: "/etc/ceph"}
+
+// withWhen returns a copy of a volume mounted only when when says so.
+func withWhen(v Volume, when func(c *Context) bool) Volume {
+	v.When = when
+	return v
+}

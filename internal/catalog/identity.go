@@ -1,0 +1,89 @@
+package catalog
+
+import (
+	"strconv"
+
+	v1 "github.com/oskproject/osk/api/v1alpha1"
+)
+
+func identity() *Service {
+	api, uwsgi := wsgiAPI("keystone", "api", 5000, "keystone-wsgi-public", "keystone.conf", httpProbe("/v3"))
+	api.Replicas = map[v1.Size]int32{v1.SizeMedium: 15}
+	api.Volumes = []Volume{
+		{Name: "fernet-keys", Kind: VolumeSecret, Source: FernetKeysSecret, MountPath: "/etc/keystone/fernet-keys"},
+		{Name: "credential-keys", Kind: VolumeSecret, Source: CredentialKeysSecret, MountPath: "/etc/keystone/credential-keys"},
+	}
+	return &Service{
+		Name:         "identity",
+		Project:      "keystone",
+		Description:  "Keystone: authentication, the service catalog and projects.",
+		DependsOn:    []string{"database", "memcached"},
+		Image:        "keystone",
+		Databases:    []string{"keystone"},
+		UpgradeOrder: 1,
+		Keystone: &Keystone{
+			// keystone-manage bootstrap creates the identity endpoints and
+			// the admin user; keystone-register does the rest.
+			Endpoints: []Endpoint{{Type: "identity", Name: "keystone", Component: "api", Path: "/v3"}},
+		},
+		Config: []ConfigFile{
+			{
+				Name: "keystone.conf",
+				Dir:  "/etc/keystone",
+				Defaults: v1.OsloFile{
+					"token":               {"provider": "fernet"},
+					"fernet_tokens":       {"key_repository": "/etc/keystone/fernet-keys/"},
+					"fernet_receipts":     {"key_repository": "/etc/keystone/fernet-keys/"},
+					"credential":          {"key_repository": "/etc/keystone/credential-keys/"},
+					"identity":            {"driver": "sql"},
+					"oslo_middleware":     {"enable_proxy_headers_parsing": "true"},
+					"oslo_policy":         {"enforce_new_defaults": "true", "enforce_scope": "true"},
+					"DEFAULT":             {"max_token_size": "255"},
+					"security_compliance": {"unique_last_password_count": "0"},
+				},
+				Wiring: []Wire{{Kind: WireDatabase, Database: "keystone"}, {Kind: WireNotifications}, {Kind: WireCache}, {Kind: WireLogging}},
+			},
+			uwsgi,
+		},
+		Components: []Component{api},
+		Jobs: []Job{
+			{Name: "db-sync", Command: []string{"keystone-manage", "--config-file", "/etc/keystone/keystone.conf", "db_sync"},
+				Reads: []string{"keystone.conf"}, After: []string{"db-init"}},
+			{Name: "bootstrap", Reads: []string{"keystone.conf"}, After: []string{"db-sync"},
+				Volumes: api.Volumes,
+				Env:     []Env{{Name: "OS_BOOTSTRAP_PASSWORD", Secret: AdminSecret, Key: KeyPassword}},
+				Command: []string{"keystone-manage", "--config-file", "/etc/keystone/keystone.conf", "bootstrap",
+					"--bootstrap-username", "admin", "--bootstrap-project-name", "admin", "--bootstrap-role-name", "admin"},
+				Args: func(c *Context) []string {
+					return []string{
+						"--bootstrap-region-id", c.Spec.Region,
+						"--bootstrap-admin-url", c.KeystoneURL() + "/v3",
+						"--bootstrap-internal-url", c.KeystoneURL() + "/v3",
+						"--bootstrap-public-url", c.PublicURL("keystone", "/v3"),
+					}
+				}},
+		},
+		CronJobs: []CronJob{
+			{Name: "fernet-rotate", Image: "osk",
+				ScheduleFrom: func(c *Context) string { return c.Features.Keystone.FernetRotation.Schedule },
+				Command:      []string{"osk", "job", "keystone-rotate-keys", "--secret", FernetKeysSecret},
+				Args:         maxKeys(func(c *Context) v1.KeyRotation { return c.Features.Keystone.FernetRotation })},
+			{Name: "credential-rotate", Image: "osk",
+				ScheduleFrom: func(c *Context) string { return c.Features.Keystone.CredentialRotation.Schedule },
+				Command:      []string{"osk", "job", "keystone-rotate-keys", "--secret", CredentialKeysSecret},
+				Args:         maxKeys(func(c *Context) v1.KeyRotation { return c.Features.Keystone.CredentialRotation })},
+		},
+		Features: func(c *Context, f Files) {
+			f.Set("keystone.conf", "token", "expiration", strconv.Itoa(int(c.Features.Keystone.TokenExpiration)))
+			f.Set("keystone.conf", "fernet_tokens", "max_active_keys", strconv.Itoa(int(c.Features.Keystone.FernetRotation.MaxActiveKeys)))
+			f.Set("keystone.conf", "credential", "max_active_keys", strconv.Itoa(int(c.Features.Keystone.CredentialRotation.MaxActiveKeys)))
+		},
+	}
+}
+
+// maxKeys passes a key repository's size to keystone-rotate-keys.
+func maxKeys(r func(c *Context) v1.KeyRotation) func(c *Context) []string {
+	return func(c *Context) []string {
+		return []string{"--max-active-keys", strconv.Itoa(int(r(c).MaxActiveKeys))}
+	}
+}

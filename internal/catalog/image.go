@@ -1,0 +1,72 @@
+package catalog
+
+import v1 "github.com/oskproject/osk/api/v1alpha1"
+
+func image() *Service {
+	return &Service{
+		Name:         "image",
+		Project:      "glance",
+		Description:  "Glance: virtual machine images, stored in Ceph (or a file volume for labs).",
+		DependsOn:    []string{"identity"},
+		Image:        "glance",
+		Databases:    []string{"glance"},
+		UpgradeOrder: 3,
+		Keystone: &Keystone{User: true, Endpoints: []Endpoint{
+			{Type: "image", Name: "glance", Component: "api"},
+		}},
+		Config: []ConfigFile{{
+			Name: "glance-api.conf",
+			Dir:  "/etc/glance",
+			Defaults: v1.OsloFile{
+				"DEFAULT":         {"bind_port": "9292", "bind_host": "0.0.0.0", "show_image_direct_url": "true"},
+				"paste_deploy":    {"flavor": "keystone"},
+				"oslo_middleware": {"enable_proxy_headers_parsing": "true"},
+			},
+			Wiring: []Wire{
+				{Kind: WireDatabase, Database: "glance"}, {Kind: WireNotifications},
+				{Kind: WireAuthToken}, {Kind: WireCache}, {Kind: WireLogging},
+			},
+		}},
+		Components: []Component{{
+			Name:    "api",
+			Kind:    Deployment,
+			Role:    RoleControlPlane,
+			Scale:   ScaleAPI,
+			Profile: ProfileAPI,
+			Command: oslo("glance-api", "/etc/glance", "glance-api.conf"),
+			Ports:   []Port{{Name: "api", Port: 9292, Public: true}},
+			Probe:   httpProbe("/healthcheck"),
+			Reads:   []string{"glance-api.conf"},
+			Volumes: []Volume{
+				withWhen(cephVolume, glanceFile(false)),
+				{Name: "images", Kind: VolumePersistent, MountPath: "/var/lib/glance/images", Size: "50Gi", When: glanceFile(true)},
+			},
+			Workers: &Option{File: "glance-api.conf", Section: "DEFAULT", Key: "workers"},
+		}},
+		Jobs: []Job{
+			{Name: "db-sync", Command: oslo("glance-manage", "/etc/glance", "glance-api.conf"),
+				Args: func(*Context) []string { return []string{"db_sync"} }, Reads: []string{"glance-api.conf"}, After: []string{"db-init"}},
+			{Name: "metadefs-load", Command: oslo("glance-manage", "/etc/glance", "glance-api.conf"),
+				Args: func(*Context) []string { return []string{"db_load_metadefs"} }, Reads: []string{"glance-api.conf"}, After: []string{"db-sync"}},
+		},
+		Features: func(c *Context, f Files) {
+			const file = "glance-api.conf"
+			if c.Features.Glance.Backend == v1.StoreFile {
+				f.Set(file, "glance_store", "stores", "file,http")
+				f.Set(file, "glance_store", "default_store", "file")
+				f.Set(file, "glance_store", "filesystem_store_datadir", "/var/lib/glance/images")
+				return
+			}
+			f.Set(file, "glance_store", "stores", "rbd,http")
+			f.Set(file, "glance_store", "default_store", "rbd")
+			f.Set(file, "glance_store", "rbd_store_pool", "images")
+			f.Set(file, "glance_store", "rbd_store_user", "glance")
+			f.Set(file, "glance_store", "rbd_store_ceph_conf", "/etc/ceph/ceph.conf")
+		},
+	}
+}
+
+// glanceFile returns a When function true when the file store's use is want.
+func glanceFile(want bool) func(c *Context) bool {
+	return func(c *Context) bool { return (c.Features.Glance.Backend == v1.StoreFile) == want }
+}

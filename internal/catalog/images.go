@@ -1,0 +1,54 @@
+package catalog
+
+import (
+	"strings"
+
+	"github.com/oskproject/osk/internal/release"
+)
+
+// openstackRegistry hosts the OpenStack-Helm community images.
+const openstackRegistry = "quay.io/airshipit"
+
+// openstackImages are the images built per OpenStack release; their tag is
+// the release's.
+var openstackImages = []string{
+	"keystone", "glance", "cinder", "neutron", "placement", "nova", "horizon",
+	"designate", "octavia", "heat", "barbican", "masakari", "masakari-monitors",
+	"aodh", "ceilometer", "gnocchi", "panko", "tempest", "libvirt",
+}
+
+// infraImages are the images that do not follow the OpenStack release.
+var infraImages = map[string]string{
+	"mariadb":     "docker.io/library/mariadb:10.11",
+	"rabbitmq":    "docker.io/library/rabbitmq:3.13-management",
+	"memcached":   "docker.io/library/memcached:1.6",
+	"etcd":        "quay.io/coreos/etcd:v3.5.21",
+	"ingress":     "registry.k8s.io/ingress-nginx/controller:v1.12.1",
+	"openvswitch": "quay.io/airshipit/openvswitch:latest-ubuntu_jammy",
+	"ovn":         "quay.io/airshipit/ovn:ubuntu_jammy",
+	"powerdns":    "docker.io/powerdns/pdns-auth-49:4.9.4",
+	"pause":       "registry.k8s.io/pause:3.10",
+	"osk":         "ghcr.io/oskproject/osk:latest",
+}
+
+// DefaultImages returns every image of a release by catalog image name.
+func DefaultImages(r release.Release) map[string]string {
+	images := make(map[string]string, len(openstackImages)+len(infraImages))
+	for _, name := range openstackImages {
+		images[name] = openstackRegistry + "/" + name + ":" + r.ImageTag
+	}
+	for name, ref := range infraImages {
+		images[name] = ref
+	}
+	return images
+}
+
+// Rehome moves an image reference to another registry prefix, keeping its
+// last path element and tag: Rehome("quay.io/airshipit/nova:2024.1",
+// "mirror.example.com/osh") is "mirror.example.com/osh/nova:2024.1".
+func Rehome(ref, registry string) string {
+	if registry == "" {
+		return ref
+	}
+	return strings.TrimSuffix(registry, "/") + "/" + ref[strings.LastIndex(ref, "/")+1:]
+}

@@ -1,0 +1,291 @@
+package catalog
+
+import (
+	"fmt"
+
+	v1 "github.com/oskproject/osk/api/v1alpha1"
+)
+
+// The infrastructure services are not named in the spec: they run when an
+// OpenStack service that needs them runs.
+
+// Ports of the infrastructure other services connect to.
+const (
+	DatabasePort  int32 = 3306
+	MessagingPort int32 = 5672
+	MemcachedPort int32 = 11211
+	EtcdPort      int32 = 2379
+)
+
+func database() *Service {
+	return &Service{
+		Name:           "database",
+		Project:        "mariadb",
+		Description:    "MariaDB Galera cluster shared by every service, one database and user each.",
+		Infrastructure: true,
+		Image:          "mariadb",
+		Config: []ConfigFile{{
+			Name: "galera.cnf",
+			Dir:  "/etc/mysql/conf.d",
+			Defaults: v1.OsloFile{
+				"mysqld": {
+					"bind-address":                   "0.0.0.0",
+					"port":                           fmt.Sprint(DatabasePort),
+					"skip-name-resolve":              "1",
+					"max_connections":                "8192",
+					"max_connect_errors":             "1000000",
+					"innodb_buffer_pool_size":        "1024M",
+					"innodb_file_per_table":          "1",
+					"innodb_flush_log_at_trx_commit": "2",
+					"innodb_autoinc_lock_mode":       "2",
+					"default_storage_engine":         "InnoDB",
+					"binlog_format":                  "ROW",
+					"character_set_server":           "utf8mb4",
+					"collation_server":               "utf8mb4_general_ci",
+				},
+				"galera": {
+					"wsrep_on":               "ON",
+					"wsrep_provider":         "/usr/lib/galera/libgalera_smm.so",
+					"wsrep_cluster_name":     "openstack",
+					"wsrep_sst_method":       "mariabackup",
+					"wsrep_slave_threads":    "4",
+					"wsrep_provider_options": `"gcache.size=1G; gcs.fc_limit=160"`,
+				},
+			},
+		}},
+		Components: []Component{{
+			Name:    "server",
+			Kind:    StatefulSet,
+			Role:    RoleControlPlane,
+			Scale:   ScaleQuorum,
+			Profile: ProfileDatabase,
+			// The Galera entrypoint that decides how a member starts comes
+			// with osk galera start; until then members join the peers.
+			Command: shell(`peers=""; for m in $(echo "$MEMBERS" | tr , ' '); do ` +
+				`peers="${peers:+$peers,}$m.$PEERS"; done; ` +
+				`exec mariadbd --wsrep-cluster-address="gcomm://$peers" --wsrep-node-name="$POD_NAME"`),
+			Ports: []Port{
+				{Name: "mysql", Port: DatabasePort}, {Name: "wsrep", Port: 4567},
+				{Name: "ist", Port: 4568}, {Name: "sst", Port: 4444},
+			},
+			Probe:   tcpProbe(),
+			Reads:   []string{"galera.cnf"},
+			Volumes: []Volume{{Name: "data", Kind: VolumeLocal, MountPath: "/var/lib/mysql", Size: "10Gi"}},
+			Env:     []Env{{Name: "MARIADB_ROOT_PASSWORD", Secret: DatabaseRootSecret, Key: KeyPassword}},
+		}},
+	}
+}
+
+func messaging() *Service {
+	return &Service{
+		Name:           "messaging",
+		Project:        "rabbitmq",
+		Description:    "RabbitMQ: one instance per service that needs a bus, and one for notifications.",
+		Infrastructure: true,
+		Image:          "rabbitmq",
+		Config: []ConfigFile{{
+			Name:   "rabbitmq.conf",
+			Dir:    "/etc/rabbitmq",
+			Format: FormatFlat,
+			Defaults: v1.OsloFile{"": {
+				"listeners.tcp.default":             fmt.Sprint(MessagingPort),
+				"management.tcp.port":               "15672",
+				"loopback_users.guest":              "false",
+				"vm_memory_high_watermark.relative": "0.6",
+				"disk_free_limit.absolute":          "500MB",
+				"cluster_partition_handling":        "autoheal",
+				"queue_master_locator":              "min-masters",
+			}},
+		}},
+		// The renderer runs this component once per bus, as rabbitmq-<bus>.
+		Components: []Component{{
+			Name:    "server",
+			Kind:    StatefulSet,
+			Role:    RoleControlPlane,
+			Scale:   ScaleSingleton,
+			Profile: ProfileWorker,
+			Command: []string{"rabbitmq-server"},
+			Ports:   []Port{{Name: "amqp", Port: MessagingPort}, {Name: "management", Port: 15672}},
+			Probe:   Probe{Kind: ProbeExec, Command: []string{"rabbitmq-diagnostics", "-q", "check_port_connectivity"}},
+			Reads:   []string{"rabbitmq.conf"},
+			Volumes: []Volume{{Name: "data", Kind: VolumeLocal, MountPath: "/var/lib/rabbitmq", Size: "5Gi"}},
+		}},
+	}
+}
+
+func memcached() *Service {
+	return &Service{
+		Name:           "memcached",
+		Project:        "memcached",
+		Description:    "Memcached for the token and API caches of every service.",
+		Infrastructure: true,
+		Image:          "memcached",
+		Components: []Component{{
+			Name:    "server",
+			Kind:    StatefulSet,
+			Role:    RoleControlPlane,
+			Scale:   ScaleWorker,
+			Profile: ProfileLight,
+			Command: []string{"memcached", "-u", "memcache", "-p", fmt.Sprint(MemcachedPort), "-m", "1024", "-c", "8192", "-U", "0"},
+			Ports:   []Port{{Name: "memcache", Port: MemcachedPort}},
+			Probe:   tcpProbe(),
+		}},
+	}
+}
+
+func coordination() *Service {
+	return &Service{
+		Name:           "coordination",
+		Project:        "etcd",
+		Description:    "etcd for the distributed locks of block storage.",
+		Infrastructure: true,
+		Image:          "etcd",
+		Components: []Component{{
+			Name:    "server",
+			Kind:    StatefulSet,
+			Role:    RoleControlPlane,
+			Scale:   ScaleQuorum,
+			Profile: ProfileLight,
+			// POD_NAME, PEERS (the headless Service's domain) and MEMBERS
+			// (the pod names) are set on every StatefulSet.
+			Command: shell(`cluster=""; for m in $(echo "$MEMBERS" | tr , ' '); do ` +
+				`cluster="${cluster:+$cluster,}$m=http://$m.$PEERS:2380"; done; ` +
+				`exec etcd --name "$POD_NAME" --data-dir /var/lib/etcd ` +
+				`--listen-client-urls http://0.0.0.0:2379 --listen-peer-urls http://0.0.0.0:2380 ` +
+				`--advertise-client-urls "http://$POD_NAME.$PEERS:2379" ` +
+				`--initial-advertise-peer-urls "http://$POD_NAME.$PEERS:2380" ` +
+				`--initial-cluster "$cluster" --initial-cluster-state new`),
+			Ports:   []Port{{Name: "client", Port: EtcdPort}, {Name: "peer", Port: 2380}},
+			Probe:   tcpProbe(),
+			Volumes: []Volume{{Name: "data", Kind: VolumeLocal, MountPath: "/var/lib/etcd", Size: "2Gi"}},
+		}},
+	}
+}
+
+func ingress() *Service {
+	return &Service{
+		Name:           "ingress",
+		Project:        "ingress",
+		Description:    "NGINX ingress controller that publishes the public API endpoints.",
+		Infrastructure: true,
+		Image:          "ingress",
+		Enabled:        func(*Context) bool { return true },
+		Components: []Component{{
+			Name:    "controller",
+			Kind:    Deployment,
+			Role:    RoleControlPlane,
+			Scale:   ScaleAPI,
+			Profile: ProfileAPI,
+			Command: []string{"/nginx-ingress-controller"},
+			Args: func(c *Context) []string {
+				return []string{
+					"--ingress-class=" + IngressClass(c.Namespace),
+					"--controller-class=osk.dev/" + IngressClass(c.Namespace),
+					"--watch-namespace=" + c.Namespace,
+					"--election-id=ingress-controller-leader",
+					"--publish-service=" + c.Namespace + "/ingress-controller",
+					"--http-port=8080", "--https-port=8443",
+				}
+			},
+			Ports:        []Port{{Name: "http", Port: 8080, ServicePort: 80}, {Name: "https", Port: 8443, ServicePort: 443}},
+			LoadBalancer: true,
+			Probe:        Probe{Kind: ProbeHTTP, Port: 10254, Path: "/healthz"},
+		}},
+	}
+}
+
+// IngressClass is the ingress class of a deployment's public endpoints.
+func IngressClass(namespace string) string { return "osk-" + namespace }
+
+func imagePrecaching() *Service {
+	return &Service{
+		Name:           "image-precaching",
+		Project:        "image-precaching",
+		Description:    "DaemonSets that pull every image a node will run before it is needed.",
+		Infrastructure: true,
+		Image:          "pause",
+		Enabled:        func(*Context) bool { return true },
+	}
+}
+
+func openvswitch() *Service {
+	return &Service{
+		Name:           "openvswitch",
+		Project:        "openvswitch",
+		Description:    "Open vSwitch on every node that carries tenant traffic.",
+		Infrastructure: true,
+		Image:          "openvswitch",
+		Enabled: func(c *Context) bool {
+			return c.Enabled("networking") && c.Features.Neutron.Backend != v1.NeutronTungstenFabric
+		},
+		Components: []Component{{
+			Name:        "vswitchd",
+			Kind:        DaemonSet,
+			Role:        RoleOpenVSwitch,
+			Scale:       ScaleNode,
+			Profile:     ProfileAgent,
+			HostNetwork: true,
+			Privileged:  true,
+			Command: shell(`mkdir -p /run/openvswitch; ` +
+				`while [ ! -S /run/openvswitch/db.sock ]; do sleep 1; done; ` +
+				`exec ovs-vswitchd unix:/run/openvswitch/db.sock --mlockall --pidfile=/run/openvswitch/ovs-vswitchd.pid`),
+			Probe: processProbe("ovs-vswitchd"),
+			Sidecars: []Container{{
+				Name: "ovsdb-server",
+				Command: shell(`[ -f /var/lib/openvswitch/conf.db ] || ovsdb-tool create /var/lib/openvswitch/conf.db; ` +
+					`exec ovsdb-server /var/lib/openvswitch/conf.db --remote=punix:/run/openvswitch/db.sock ` +
+					`--pidfile=/run/openvswitch/ovsdb-server.pid`),
+				Privileged: true,
+			}},
+			Volumes: []Volume{
+				{Name: "run", Kind: VolumeHostPath, Source: "/run/openvswitch", MountPath: "/run/openvswitch"},
+				{Name: "db", Kind: VolumeHostPath, Source: "/var/lib/openvswitch", MountPath: "/var/lib/openvswitch"},
+				{Name: "modules", Kind: VolumeHostPath, Source: "/lib/modules", MountPath: "/lib/modules"},
+			},
+		}},
+	}
+}
+
+func libvirt() *Service {
+	return &Service{
+		Name:           "libvirt",
+		Project:        "libvirt",
+		Description:    "libvirt and QEMU/KVM on every compute node.",
+		Infrastructure: true,
+		Image:          "libvirt",
+		Config: []ConfigFile{
+			{Name: "libvirtd.conf", Dir: "/etc/libvirt", Format: FormatFlat, Defaults: v1.OsloFile{"": {
+				"listen_tls": "0", "listen_tcp": "1", "auth_tcp": `"none"`, "auth_unix_rw": `"none"`,
+				"unix_sock_group": `"root"`, "log_outputs": `"1:stderr"`, "log_level": "3",
+			}}},
+			{Name: "qemu.conf", Dir: "/etc/libvirt", Format: FormatFlat, Defaults: v1.OsloFile{"": {
+				"stdio_handler": `"file"`, "user": `"nova"`, "group": `"kvm"`,
+			}}},
+		},
+		Components: []Component{{
+			Name:        "libvirtd",
+			Kind:        DaemonSet,
+			Role:        RoleCompute,
+			Scale:       ScaleNode,
+			Profile:     ProfileAgent,
+			HostNetwork: true,
+			HostPID:     true,
+			Privileged:  true,
+			Command:     []string{"libvirtd", "--listen"},
+			Probe:       Probe{Kind: ProbeExec, Command: []string{"virsh", "connect"}},
+			Reads:       []string{"libvirtd.conf", "qemu.conf"},
+			Volumes:     computeHostVolumes,
+		}},
+	}
+}
+
+// computeHostVolumes are the host directories libvirt and nova-compute
+// share on a compute node.
+var computeHostVolumes = []Volume{
+	{Name: "libvirt-run", Kind: VolumeHostPath, Source: "/run/libvirt", MountPath: "/run/libvirt"},
+	{Name: "libvirt-lib", Kind: VolumeHostPath, Source: "/var/lib/libvirt", MountPath: "/var/lib/libvirt"},
+	{Name: "nova-instances", Kind: VolumeHostPath, Source: "/var/lib/nova", MountPath: "/var/lib/nova"},
+	{Name: "modules", Kind: VolumeHostPath, Source: "/lib/modules", MountPath: "/lib/modules"},
+	{Name: "cgroup", Kind: VolumeHostPath, Source: "/sys/fs/cgroup", MountPath: "/sys/fs/cgroup"},
+	{Name: "dev", Kind: VolumeHostPath, Source: "/dev", MountPath: "/dev"},
+}

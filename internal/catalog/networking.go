@@ -1,0 +1,271 @@
+package catalog
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	v1 "github.com/oskproject/osk/api/v1alpha1"
+)
+
+const neutronDir = "/etc/neutron"
+
+func networking() *Service {
+	return &Service{
+		Name:         "networking",
+		Project:      "neutron",
+		Description:  "Neutron with ML2/Open vSwitch agents, OVN, or Tungsten Fabric.",
+		DependsOn:    []string{"identity"},
+		Image:        "neutron",
+		Databases:    []string{"neutron"},
+		Messaging:    true,
+		UpgradeOrder: 4,
+		Keystone: &Keystone{User: true, Endpoints: []Endpoint{
+			{Type: "network", Name: "neutron", Component: "server"},
+		}},
+		Config:     neutronFiles(),
+		Components: neutronComponents(),
+		Jobs: []Job{{
+			Name:    "db-sync",
+			Command: oslo("neutron-db-manage", neutronDir, "neutron.conf", "plugins/ml2/ml2_conf.ini"),
+			Args:    func(*Context) []string { return []string{"upgrade", "heads"} },
+			Reads:   []string{"neutron.conf", "plugins/ml2/ml2_conf.ini"},
+			After:   []string{"db-init"},
+		}},
+		Features: neutronFeatures,
+	}
+}
+
+func neutronFiles() []ConfigFile {
+	agentDefaults := v1.OsloFile{"DEFAULT": {"interface_driver": "openvswitch"}}
+	return []ConfigFile{
+		{Name: "neutron.conf", Dir: neutronDir,
+			Defaults: v1.OsloFile{
+				"DEFAULT": {
+					"bind_port": "9696", "core_plugin": "ml2", "allow_overlapping_ips": "true",
+					"dhcp_agents_per_network": "2", "l3_ha": "false",
+				},
+				"agent":            {"root_helper": "sudo neutron-rootwrap /etc/neutron/rootwrap.conf"},
+				"oslo_concurrency": {"lock_path": "/var/lib/neutron/tmp"},
+				"oslo_middleware":  {"enable_proxy_headers_parsing": "true"},
+			},
+			Wiring: standardWiring(
+				Wire{Kind: WireDatabase, Database: "neutron"},
+				Wire{Kind: WireServiceAuth, Section: "nova"},
+				Wire{Kind: WireServiceAuth, Section: "placement"},
+			)},
+		{Name: "plugins/ml2/ml2_conf.ini", Dir: neutronDir, Defaults: v1.OsloFile{
+			"ml2":             {"extension_drivers": "port_security"},
+			"securitygroup":   {"enable_security_group": "true"},
+			"ml2_type_vxlan":  {"vni_ranges": "1:65535"},
+			"ml2_type_geneve": {"vni_ranges": "1:65535", "max_header_size": "38"},
+		}},
+		{Name: "plugins/ml2/openvswitch_agent.ini", Dir: neutronDir, Defaults: v1.OsloFile{
+			"agent":         {"tunnel_types": "vxlan", "l2_population": "true", "arp_responder": "true"},
+			"ovs":           {"bridge_mappings": ""},
+			"securitygroup": {"firewall_driver": "openvswitch"},
+		}},
+		{Name: "l3_agent.ini", Dir: neutronDir, Defaults: agentDefaults},
+		{Name: "dhcp_agent.ini", Dir: neutronDir, Defaults: v1.OsloFile{"DEFAULT": {
+			"interface_driver": "openvswitch", "dhcp_driver": "neutron.agent.linux.dhcp.Dnsmasq",
+			"enable_isolated_metadata": "true",
+		}}},
+		{Name: "metadata_agent.ini", Dir: neutronDir, Defaults: v1.OsloFile{"DEFAULT": {"nova_metadata_port": "8775"}}},
+		{Name: "neutron_ovn_metadata_agent.ini", Dir: neutronDir, Defaults: v1.OsloFile{
+			"DEFAULT": {"nova_metadata_port": "8775"},
+			"ovs":     {"ovsdb_connection": "unix:/run/openvswitch/db.sock"},
+		}},
+		{Name: "plugins/tungstenfabric/tf_plugin.ini", Dir: neutronDir, Defaults: v1.OsloFile{
+			"APISERVER": {"api_server_port": "8082", "multi_tenancy": "true"},
+		}},
+	}
+}
+
+// ml2 lists the files an ML2 agent or server reads after neutron.conf.
+var ml2 = []string{"neutron.conf", "plugins/ml2/ml2_conf.ini"}
+
+func neutronComponents() []Component {
+	ovs := backend(v1.NeutronML2OVS)
+	ovn := backend(v1.NeutronOVN)
+	tunnel := NodeAddress{
+		Name:      "TUNNEL_IP",
+		Interface: func(c *Context) string { return c.Features.Neutron.TunnelInterface },
+		Options:   []Option{{File: "plugins/ml2/openvswitch_agent.ini", Section: "ovs", Key: "local_ip"}},
+	}
+	server := Component{
+		Name: "server", Kind: Deployment, Role: RoleControlPlane, Scale: ScaleAPI, Profile: ProfileAPI,
+		Command: []string{"neutron-server", "--config-file", neutronDir + "/neutron.conf"},
+		Args:    serverArgs,
+		Ports:   []Port{{Name: "api", Port: 9696, Public: true}},
+		Probe:   tcpProbe(),
+		Reads:   []string{"neutron.conf", "plugins/ml2/ml2_conf.ini", "plugins/tungstenfabric/tf_plugin.ini"},
+		Workers: &Option{File: "neutron.conf", Section: "DEFAULT", Key: "api_workers"},
+	}
+	ovsAgent := agent("ovs-agent", RoleOpenVSwitch,
+		append(oslo("neutron-openvswitch-agent", neutronDir, "neutron.conf", "plugins/ml2/openvswitch_agent.ini"),
+			"--config-file", NodeConfigDir+"/node.conf"),
+		"neutron.conf", "plugins/ml2/openvswitch_agent.ini")
+	ovsAgent.NodeAddresses = []NodeAddress{tunnel}
+	ovsAgent.Volumes = ovsRunVolumes
+	ovsAgent.When = ovs
+
+	l3 := agent("l3-agent", RoleGateway, oslo("neutron-l3-agent", neutronDir, "neutron.conf", "l3_agent.ini"), "neutron.conf", "l3_agent.ini")
+	l3.Volumes, l3.When = ovsRunVolumes, ovs
+	l3.Layer = map[string]v1.OsloFile{"l3_agent.ini": {"DEFAULT": {"agent_mode": "legacy"}}}
+	l3dvr := l3
+	l3dvr.Name, l3dvr.Role = "l3-agent-compute", RoleCompute
+	l3dvr.Layer = map[string]v1.OsloFile{"l3_agent.ini": {"DEFAULT": {"agent_mode": "dvr"}}}
+	l3dvr.When = func(c *Context) bool { return ovs(c) && c.Features.Neutron.DVR }
+
+	dhcp := agent("dhcp-agent", RoleGateway, oslo("neutron-dhcp-agent", neutronDir, "neutron.conf", "dhcp_agent.ini"), "neutron.conf", "dhcp_agent.ini")
+	dhcp.Volumes, dhcp.When = ovsRunVolumes, ovs
+
+	meta := agent("metadata-agent", RoleGateway, oslo("neutron-metadata-agent", neutronDir, "neutron.conf", "metadata_agent.ini"), "neutron.conf", "metadata_agent.ini")
+	meta.When = ovs
+	metaDVR := meta
+	metaDVR.Name, metaDVR.Role = "metadata-agent-compute", RoleCompute
+	metaDVR.When = l3dvr.When
+
+	return []Component{server, ovsAgent, l3, l3dvr, dhcp, meta, metaDVR,
+		ovnDatabase("nb", 6641), ovnDatabase("sb", 6642), ovnNorthd(), ovnController(), ovnMetadata(ovn)}
+}
+
+// ovsRunVolumes give an agent the host's Open vSwitch socket and network
+// namespaces.
+var ovsRunVolumes = []Volume{
+	{Name: "ovs-run", Kind: VolumeHostPath, Source: "/run/openvswitch", MountPath: "/run/openvswitch"},
+	{Name: "netns", Kind: VolumeHostPath, Source: "/run/netns", MountPath: "/run/netns"},
+	{Name: "modules", Kind: VolumeHostPath, Source: "/lib/modules", MountPath: "/lib/modules"},
+}
+
+// serverArgs adds the files of the backend's plugin to neutron-server.
+func serverArgs(c *Context) []string {
+	if c.Features.Neutron.Backend == v1.NeutronTungstenFabric {
+		return []string{"--config-file", neutronDir + "/plugins/tungstenfabric/tf_plugin.ini"}
+	}
+	return []string{"--config-file", neutronDir + "/plugins/ml2/ml2_conf.ini"}
+}
+
+func ovnDatabase(name string, port int32) Component {
+	db := "OVN_Northbound"
+	if name == "sb" {
+		db = "OVN_Southbound"
+	}
+	file := fmt.Sprintf("/var/lib/ovn/ovn%s_db.db", name)
+	return Component{
+		Name: "ovn-ovsdb-" + name, Kind: StatefulSet, Role: RoleControlPlane, Scale: ScaleQuorum, Profile: ProfileWorker,
+		Image: "ovn",
+		Command: shell(fmt.Sprintf(`[ -f %[1]s ] || ovsdb-tool create %[1]s /usr/share/ovn/ovn-%[2]s.ovsschema; `+
+			`exec ovsdb-server %[1]s --remote=ptcp:%[3]d:0.0.0.0 --pidfile=/run/ovn/%[2]s.pid --unixctl=/run/ovn/%[2]s.ctl`,
+			file, name, port)),
+		Ports:   []Port{{Name: "ovsdb", Port: port}},
+		Probe:   tcpProbe(),
+		Volumes: []Volume{{Name: "data", Kind: VolumeLocal, MountPath: "/var/lib/ovn", Size: "5Gi"}},
+		When:    backend(v1.NeutronOVN),
+		Env:     []Env{{Name: "OVN_DATABASE", Value: db}},
+	}
+}
+
+func ovnNorthd() Component {
+	return Component{
+		Name: "ovn-northd", Kind: Deployment, Role: RoleControlPlane, Scale: ScaleWorker, Profile: ProfileWorker,
+		Image:   "ovn",
+		Command: []string{"ovn-northd"},
+		Args: func(c *Context) []string {
+			return []string{"--ovnnb-db=" + ovnURL(c, "nb", 6641), "--ovnsb-db=" + ovnURL(c, "sb", 6642)}
+		},
+		Probe: processProbe("ovn-northd"),
+		When:  backend(v1.NeutronOVN),
+	}
+}
+
+func ovnController() Component {
+	c := agent("ovn-controller", RoleOpenVSwitch, nil)
+	c.Image = "ovn"
+	// $1 is the southbound database; NODE_NAME is set on every container.
+	c.Command = shell(`. ` + NodeConfigDir + `/node.env; ` +
+		`ovs-vsctl set open . external-ids:ovn-remote="$1" external-ids:ovn-encap-type=geneve ` +
+		`external-ids:ovn-encap-ip="$TUNNEL_IP" external-ids:system-id="$NODE_NAME"; ` +
+		`exec ovn-controller unix:/run/openvswitch/db.sock`)
+	c.Args = func(ctx *Context) []string { return []string{"ovn-controller", ovnURL(ctx, "sb", 6642)} }
+	c.NodeAddresses = []NodeAddress{{Name: "TUNNEL_IP", Interface: func(c *Context) string { return c.Features.Neutron.TunnelInterface }}}
+	c.Probe = processProbe("ovn-controller")
+	c.Volumes = ovsRunVolumes
+	c.When = backend(v1.NeutronOVN)
+	return c
+}
+
+func ovnMetadata(when func(*Context) bool) Component {
+	c := agent("ovn-metadata-agent", RoleCompute,
+		oslo("neutron-ovn-metadata-agent", neutronDir, "neutron.conf", "neutron_ovn_metadata_agent.ini"),
+		"neutron.conf", "neutron_ovn_metadata_agent.ini")
+	c.Volumes, c.When = ovsRunVolumes, when
+	return c
+}
+
+// ovnURL is the address of one of OVN's databases.
+func ovnURL(c *Context, name string, port int32) string {
+	return fmt.Sprintf("tcp:%s:%d", c.Host("neutron", "ovn-ovsdb-"+name), port)
+}
+
+func neutronFeatures(c *Context, f Files) {
+	n := c.Features.Neutron
+	switch n.Backend {
+	case v1.NeutronOVN:
+		f.Set("neutron.conf", "DEFAULT", "service_plugins", "ovn-router")
+		f.Set("plugins/ml2/ml2_conf.ini", "ml2", "mechanism_drivers", "ovn")
+		f.Set("plugins/ml2/ml2_conf.ini", "ml2", "type_drivers", "flat,vlan,geneve")
+		f.Set("plugins/ml2/ml2_conf.ini", "ml2", "tenant_network_types", "geneve")
+		for _, file := range []string{"plugins/ml2/ml2_conf.ini", "neutron_ovn_metadata_agent.ini"} {
+			f.Set(file, "ovn", "ovn_nb_connection", ovnURL(c, "nb", 6641))
+			f.Set(file, "ovn", "ovn_sb_connection", ovnURL(c, "sb", 6642))
+		}
+		f.Set("plugins/ml2/ml2_conf.ini", "ovn", "ovn_metadata_enabled", "true")
+	case v1.NeutronTungstenFabric:
+		f.Set("neutron.conf", "DEFAULT", "core_plugin", "neutron_plugin_contrail.plugins.opencontrail.contrail_plugin.NeutronPluginContrailCoreV2")
+		f.Set("neutron.conf", "DEFAULT", "service_plugins", "neutron_plugin_contrail.plugins.opencontrail.l3_router_plugin.ContrailL3Router")
+		f.Set("plugins/tungstenfabric/tf_plugin.ini", "APISERVER", "api_server_ip", "tf-config-api.tf.svc."+c.Spec.InternalDomainName)
+	default:
+		f.Set("neutron.conf", "DEFAULT", "service_plugins", "router")
+		f.Set("neutron.conf", "DEFAULT", "router_distributed", fmt.Sprint(n.DVR))
+		f.Set("plugins/ml2/ml2_conf.ini", "ml2", "mechanism_drivers", "openvswitch,l2population")
+		f.Set("plugins/ml2/ml2_conf.ini", "ml2", "type_drivers", "flat,vlan,vxlan")
+		f.Set("plugins/ml2/ml2_conf.ini", "ml2", "tenant_network_types", "vxlan")
+		f.Set("plugins/ml2/openvswitch_agent.ini", "agent", "enable_distributed_routing", fmt.Sprint(n.DVR))
+		if n.DVR {
+			f.Set("l3_agent.ini", "DEFAULT", "agent_mode", "dvr_snat")
+		}
+	}
+	physnets(c, f)
+	metadata := c.Host("nova", "metadata")
+	f.Set("metadata_agent.ini", "DEFAULT", "nova_metadata_host", metadata)
+	f.Set("neutron_ovn_metadata_agent.ini", "DEFAULT", "nova_metadata_host", metadata)
+}
+
+// physnets writes the external networks: flat and VLAN type settings and
+// the agent's bridge mappings.
+func physnets(c *Context, f Files) {
+	var flat, vlan, mappings []string
+	nets := append([]v1.ExternalNetwork(nil), c.Features.Neutron.ExternalNetworks...)
+	sort.Slice(nets, func(i, j int) bool { return nets[i].Physnet < nets[j].Physnet })
+	for _, n := range nets {
+		flat = append(flat, n.Physnet)
+		r := n.Physnet
+		if n.VLANRanges != "" {
+			r += ":" + n.VLANRanges
+		}
+		vlan = append(vlan, r)
+		mappings = append(mappings, n.Physnet+":"+BridgeName(n))
+	}
+	f.Set("plugins/ml2/ml2_conf.ini", "ml2_type_flat", "flat_networks", strings.Join(flat, ","))
+	f.Set("plugins/ml2/ml2_conf.ini", "ml2_type_vlan", "network_vlan_ranges", strings.Join(vlan, ","))
+	f.Set("plugins/ml2/openvswitch_agent.ini", "ovs", "bridge_mappings", strings.Join(mappings, ","))
+}
+
+// BridgeName is the Open vSwitch bridge of an external network.
+func BridgeName(n v1.ExternalNetwork) string {
+	if n.Bridge != "" {
+		return n.Bridge
+	}
+	return "br-" + n.Physnet
+}

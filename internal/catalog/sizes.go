@@ -1,0 +1,64 @@
+package catalog
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	v1 "github.com/oskproject/osk/api/v1alpha1"
+)
+
+// replicas maps size and replica class to a replica count.
+var replicas = map[v1.Size]map[Scale]int32{
+	v1.SizeSingle: {ScaleAPI: 1, ScaleWorker: 1, ScaleSingleton: 1, ScaleQuorum: 1},
+	v1.SizeTiny:   {ScaleAPI: 2, ScaleWorker: 1, ScaleSingleton: 1, ScaleQuorum: 3},
+	v1.SizeSmall:  {ScaleAPI: 3, ScaleWorker: 2, ScaleSingleton: 1, ScaleQuorum: 3},
+	v1.SizeMedium: {ScaleAPI: 6, ScaleWorker: 3, ScaleSingleton: 1, ScaleQuorum: 3},
+}
+
+// workers is the number of worker processes of each API pod by size.
+var workers = map[v1.Size]int{v1.SizeSingle: 1, v1.SizeTiny: 2, v1.SizeSmall: 4, v1.SizeMedium: 8}
+
+// resources are requests (CPU, memory) and memory limits by profile; the
+// size multiplies the requests.
+var resources = map[Profile][3]string{
+	ProfileLight:    {"50m", "64Mi", "512Mi"},
+	ProfileAPI:      {"100m", "256Mi", "2Gi"},
+	ProfileWorker:   {"100m", "256Mi", "2Gi"},
+	ProfileAgent:    {"100m", "128Mi", "2Gi"},
+	ProfileDatabase: {"500m", "1Gi", "8Gi"},
+}
+
+// sizeFactor scales requests and limits.
+var sizeFactor = map[v1.Size]int64{v1.SizeSingle: 1, v1.SizeTiny: 1, v1.SizeSmall: 2, v1.SizeMedium: 4}
+
+// ReplicasFor returns a component's replica count for a size; 0 for
+// components that run on every node of their role.
+func (c *Component) ReplicasFor(size v1.Size) int32 {
+	if n, ok := c.Replicas[size]; ok {
+		return n
+	}
+	return replicas[size][c.Scale]
+}
+
+// Workers returns the worker processes of an API pod for a size.
+func Workers(size v1.Size) int { return workers[size] }
+
+// ResourcesFor returns a component's resources for a size.
+func (c *Component) ResourcesFor(size v1.Size) corev1.ResourceRequirements {
+	r := resources[c.Profile]
+	f := sizeFactor[size]
+	scale := func(s string) resource.Quantity {
+		q := resource.MustParse(s)
+		return *resource.NewQuantity(q.Value()*f, resource.BinarySI)
+	}
+	return corev1.ResourceRequirements{
+		Requests: corev1.ResourceList{corev1.ResourceCPU: milli(r[0], f), corev1.ResourceMemory: scale(r[1])},
+		Limits:   corev1.ResourceList{corev1.ResourceMemory: scale(r[2])},
+	}
+}
+
+// milli multiplies a CPU quantity.
+func milli(s string, f int64) resource.Quantity {
+	q := resource.MustParse(s)
+	return *resource.NewMilliQuantity(q.MilliValue()*f, resource.DecimalSI)
+}

@@ -1,0 +1,133 @@
+// Package render turns an OpenStackDeployment into the Kubernetes objects
+// that run it. Rendering is pure and deterministic: the same deployment and
+// credentials give byte-identical objects.
+package render
+
+import (
+	"fmt"
+	"sort"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/oskproject/osk/api/v1alpha1"
+	"github.com/oskproject/osk/internal/catalog"
+	"github.com/oskproject/osk/internal/defaulting"
+	"github.com/oskproject/osk/internal/release"
+	"github.com/oskproject/osk/internal/validation"
+)
+
+// Credentials gives the renderer the values of the deployment's
+// credential Secrets, which osk generates once in the cluster.
+type Credentials interface {
+	// Value returns one key of one credential Secret.
+	Value(secret, key string) string
+}
+
+// Placeholders stands in for credentials when rendering offline: each
+// value names its Secret and key, so nothing secret is ever printed.
+type Placeholders struct{}
+
+// Value returns a placeholder naming the Secret and key.
+func (Placeholders) Value(secret, key string) string {
+	return "OSK_PLACEHOLDER_" + secret + "_" + key
+}
+
+// Options tune a render.
+type Options struct {
+	// Credentials fills passwords into configuration files; Placeholders
+	// when nil.
+	Credentials Credentials
+	// OskImage is the image of osk's own jobs and init containers; the
+	// catalog's default when empty.
+	OskImage string
+}
+
+// Result is what a deployment renders to.
+type Result struct {
+	// Objects are sorted by kind and name.
+	Objects []client.Object
+	// Services are the enabled catalog services, sorted.
+	Services []string
+}
+
+// Render validates a deployment and renders it. The deployment is not
+// changed; defaults are applied to a copy.
+func Render(d *v1.OpenStackDeployment, opts Options) (*Result, error) {
+	d = d.DeepCopy()
+	defaulting.Default(&d.Spec)
+	if errs := validation.Validate(d); len(errs) > 0 {
+		return nil, fmt.Errorf("invalid OpenStackDeployment %s/%s: %w", d.Namespace, d.Name, errs.ToAggregate())
+	}
+	m, err := newModel(d, opts)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range m.enabled {
+		if err := m.renderService(m.service(name)); err != nil {
+			return nil, fmt.Errorf("rendering %s: %w", name, err)
+		}
+	}
+	m.renderIngress()
+	m.renderPrecache()
+	sortObjects(m.objects)
+	return &Result{Objects: m.objects, Services: m.enabled}, nil
+}
+
+// model is one render in progress.
+type model struct {
+	d       *v1.OpenStackDeployment
+	cat     *catalog.Catalog
+	ctx     *catalog.Context
+	creds   Credentials
+	images  map[string]string
+	enabled []string
+	on      map[string]bool
+	objects []client.Object
+	// public lists the published ports, for the ingress.
+	public []publicPort
+	// byRole lists the images each node role runs, for pre-caching.
+	byRole map[string]map[string]bool
+}
+
+func newModel(d *v1.OpenStackDeployment, opts Options) (*model, error) {
+	rel, err := release.Lookup(d.Spec.OpenStackVersion)
+	if err != nil {
+		return nil, err
+	}
+	m := &model{d: d, cat: catalog.Default(), creds: opts.Credentials, byRole: map[string]map[string]bool{}}
+	if m.creds == nil {
+		m.creds = Placeholders{}
+	}
+	m.images = images(d, rel, opts.OskImage)
+	m.ctx = &catalog.Context{
+		Spec: &d.Spec, Features: &d.Spec.Features, Release: rel.Name, Namespace: d.Namespace,
+		Enabled: func(s string) bool { return m.on[s] },
+	}
+	m.on = m.cat.EnabledServices(&d.Spec, m.ctx)
+	for name := range m.on {
+		m.enabled = append(m.enabled, name)
+	}
+	sort.Strings(m.enabled)
+	return m, nil
+}
+
+// images resolves every catalog image: release defaults, moved to the
+// spec's registry, then the spec's per-image overrides.
+func images(d *v1.OpenStackDeployment, rel release.Release, oskImage string) map[string]string {
+	out := catalog.DefaultImages(rel)
+	for name, ref := range out {
+		out[name] = catalog.Rehome(ref, d.Spec.Images.Registry)
+	}
+	if oskImage != "" {
+		out["osk"] = oskImage
+	}
+	for name, ref := range d.Spec.Images.Overrides {
+		out[name] = ref
+	}
+	return out
+}
+
+func (m *model) service(name string) *catalog.Service {
+	s, _ := m.cat.Get(name)
+	return s
+}

@@ -1,0 +1,394 @@
+package render
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/oskproject/osk/internal/catalog"
+)
+
+// workload is one workload being rendered: a component, possibly in a
+// node variant.
+type workload struct {
+	s      *catalog.Service
+	c      *catalog.Component
+	ctx    *catalog.Context
+	name   string
+	secret string
+	files  map[string][]byte
+	// nodeLabel, for a node variant, is the label (key, value) it serves.
+	nodeKey, nodeLabel, nodeValue string
+	// exclude lists node labels (key → value) the workload stays off.
+	exclude [][2]string
+}
+
+// renderComponent renders a component's workload, Services, claims and
+// budget, and its node variants.
+func (m *model) renderComponent(s *catalog.Service, c *catalog.Component, base fileSet, baseFiles map[string][]byte) {
+	name := s.Project + "-" + c.Name
+	files := m.content(s, m.ctx, m.componentFiles(s, c, base), c.Reads)
+	w := &workload{s: s, c: c, ctx: m.ctx, name: name, secret: s.Project + "-etc", files: files}
+	if !subset(files, baseFiles) {
+		w.secret = name + "-etc"
+		m.add(m.configSecret(w.secret, m.labels(s, c.Name), files))
+	}
+	if c.Kind == catalog.DaemonSet {
+		w.exclude = m.renderNodeVariants(w)
+	}
+	m.add(m.podController(w))
+	m.add(m.services(w)...)
+	m.add(m.claims(w)...)
+	if pdb := m.budget(w); pdb != nil {
+		m.add(pdb)
+	}
+}
+
+// subset reports whether every file of a is in b with the same content.
+func subset(a, b map[string][]byte) bool {
+	for n, v := range a {
+		if !bytes.Equal(v, b[n]) {
+			return false
+		}
+	}
+	return true
+}
+
+// podController renders the Deployment, StatefulSet or DaemonSet.
+func (m *model) podController(w *workload) client.Object {
+	l := m.labels(w.s, w.c.Name)
+	sel := &metav1.LabelSelector{MatchLabels: selector(l)}
+	if w.nodeKey != "" {
+		sel.MatchLabels[LabelComponent] = w.c.Name + "-" + slug(w.nodeKey)
+		l[LabelComponent] = sel.MatchLabels[LabelComponent]
+	}
+	tpl := m.podTemplate(w, l)
+	meta := m.meta(w.name, l)
+	if w.nodeKey != "" {
+		meta.Annotations = map[string]string{AnnotationNodeOverride: w.nodeKey}
+	}
+	replicas := m.replicas(w.s, w.c)
+	switch w.c.Kind {
+	case catalog.StatefulSet:
+		return &appsv1.StatefulSet{
+			TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "StatefulSet"}, ObjectMeta: meta,
+			Spec: appsv1.StatefulSetSpec{
+				Replicas: &replicas, Selector: sel, Template: tpl, ServiceName: w.name + "-peers",
+				PodManagementPolicy:  appsv1.ParallelPodManagement,
+				VolumeClaimTemplates: m.claimTemplates(w),
+			},
+		}
+	case catalog.DaemonSet:
+		return &appsv1.DaemonSet{
+			TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "DaemonSet"}, ObjectMeta: meta,
+			Spec: appsv1.DaemonSetSpec{Selector: sel, Template: tpl},
+		}
+	default:
+		return &appsv1.Deployment{
+			TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"}, ObjectMeta: meta,
+			Spec: appsv1.DeploymentSpec{Replicas: &replicas, Selector: sel, Template: tpl},
+		}
+	}
+}
+
+// podTemplate renders the pods of a workload.
+func (m *model) podTemplate(w *workload, l map[string]string) corev1.PodTemplateSpec {
+	c := w.c
+	spec := corev1.PodSpec{
+		ServiceAccountName: w.s.Project,
+		NodeSelector:       map[string]string{c.Role: catalog.RoleValue},
+		HostNetwork:        c.HostNetwork,
+		HostPID:            c.HostPID,
+		Affinity:           m.affinity(w),
+		Containers:         []corev1.Container{m.mainContainer(w)},
+		Volumes:            m.volumes(w.name, w.ctx, w.secret, w.files, c.Volumes, c.Kind),
+	}
+	if w.nodeLabel != "" {
+		spec.NodeSelector[w.nodeLabel] = w.nodeValue
+	}
+	if c.HostNetwork {
+		spec.DNSPolicy = corev1.DNSClusterFirstWithHostNet
+	}
+	for _, sc := range c.Sidecars {
+		spec.Containers = append(spec.Containers, m.sidecar(w, sc))
+	}
+	if init := m.nodeConfigContainer(w); init != nil {
+		spec.InitContainers = []corev1.Container{*init}
+		spec.Volumes = append(spec.Volumes, corev1.Volume{Name: "node-config",
+			VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}}})
+	}
+	ann := map[string]string{AnnotationConfigHash: hashFiles(w.files, spec.Containers[0].Image, strings.Join(m.nodeInterfaces(w), ","))}
+	return corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: l, Annotations: ann}, Spec: spec}
+}
+
+func (m *model) mainContainer(w *workload) corev1.Container {
+	c := w.c
+	ctr := corev1.Container{
+		Name:         c.Name,
+		Image:        m.image(w.s, c.Image),
+		Command:      m.command(w.ctx, c.Command, c.Args),
+		Env:          m.env(c.Env, c.Kind == catalog.StatefulSet, w),
+		Ports:        containerPorts(c.Ports),
+		Resources:    m.resources(w.s, c),
+		VolumeMounts: m.mounts(w.s, w.ctx, w.files, c.Volumes),
+	}
+	if c.Privileged {
+		ctr.SecurityContext = &corev1.SecurityContext{Privileged: ptr(true)}
+	}
+	if p := probe(c); p != nil {
+		ctr.ReadinessProbe = p
+		live := *p
+		live.InitialDelaySeconds, live.FailureThreshold = 30, 6
+		ctr.LivenessProbe = &live
+	}
+	if len(c.NodeAddresses) > 0 {
+		ctr.VolumeMounts = append(ctr.VolumeMounts, corev1.VolumeMount{Name: "node-config", MountPath: catalog.NodeConfigDir, ReadOnly: true})
+	}
+	return ctr
+}
+
+func (m *model) sidecar(w *workload, sc catalog.Container) corev1.Container {
+	ctr := corev1.Container{
+		Name:         sc.Name,
+		Image:        m.image(w.s, or(sc.Image, w.c.Image)),
+		Command:      sc.Command,
+		Env:          m.env(nil, false, w),
+		VolumeMounts: m.mounts(w.s, w.ctx, w.files, w.c.Volumes),
+	}
+	if sc.Privileged {
+		ctr.SecurityContext = &corev1.SecurityContext{Privileged: ptr(true)}
+	}
+	return ctr
+}
+
+// command joins a catalog command and its computed arguments.
+func (m *model) command(ctx *catalog.Context, cmd []string, args func(*catalog.Context) []string) []string {
+	out := append([]string(nil), cmd...)
+	if args != nil {
+		out = append(out, args(ctx)...)
+	}
+	return out
+}
+
+// image resolves a catalog image name; the service's by default.
+func (m *model) image(s *catalog.Service, name string) string {
+	return m.images[or(name, s.Image)]
+}
+
+// env builds a container's environment: where it runs, StatefulSet
+// peers, and the catalog's variables.
+func (m *model) env(vars []catalog.Env, peers bool, w *workload) []corev1.EnvVar {
+	field := func(name, path string) corev1.EnvVar {
+		return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: path}}}
+	}
+	env := []corev1.EnvVar{
+		field("POD_NAME", "metadata.name"), field("POD_NAMESPACE", "metadata.namespace"), field("NODE_NAME", "spec.nodeName"),
+	}
+	if peers {
+		n := int(m.replicas(w.s, w.c))
+		members := make([]string, n)
+		for i := range members {
+			members[i] = fmt.Sprintf("%s-%d", w.name, i)
+		}
+		env = append(env,
+			corev1.EnvVar{Name: "PEERS", Value: fmt.Sprintf("%s-peers.%s.svc.%s", w.name, m.d.Namespace, m.d.Spec.InternalDomainName)},
+			corev1.EnvVar{Name: "MEMBERS", Value: strings.Join(members, ",")})
+	}
+	for _, v := range vars {
+		if v.Secret == "" {
+			env = append(env, corev1.EnvVar{Name: v.Name, Value: v.Value})
+			continue
+		}
+		env = append(env, corev1.EnvVar{Name: v.Name, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+			LocalObjectReference: corev1.LocalObjectReference{Name: v.Secret}, Key: v.Key}}})
+	}
+	return env
+}
+
+func containerPorts(ports []catalog.Port) []corev1.ContainerPort {
+	var out []corev1.ContainerPort
+	for _, p := range ports {
+		out = append(out, corev1.ContainerPort{Name: p.Name, ContainerPort: p.Port, Protocol: corev1.ProtocolTCP})
+	}
+	return out
+}
+
+// resources are the spec's override or the size's.
+func (m *model) resources(s *catalog.Service, c *catalog.Component) corev1.ResourceRequirements {
+	if r := m.d.Spec.Services[s.Name].Components[c.Name].Resources; r != nil {
+		return *r
+	}
+	return c.ResourcesFor(m.d.Spec.Size)
+}
+
+func probe(c *catalog.Component) *corev1.Probe {
+	p := c.Probe
+	port := p.Port
+	if port == 0 && len(c.Ports) > 0 {
+		port = c.Ports[0].Port
+	}
+	var h corev1.ProbeHandler
+	switch p.Kind {
+	case catalog.ProbeHTTP:
+		h.HTTPGet = &corev1.HTTPGetAction{Path: p.Path, Port: intstr.FromInt32(port)}
+	case catalog.ProbeTCP:
+		h.TCPSocket = &corev1.TCPSocketAction{Port: intstr.FromInt32(port)}
+	case catalog.ProbeExec:
+		h.Exec = &corev1.ExecAction{Command: p.Command}
+	default:
+		return nil
+	}
+	return &corev1.Probe{ProbeHandler: h, PeriodSeconds: 10, TimeoutSeconds: 5, FailureThreshold: 3}
+}
+
+// affinity spreads replicas over nodes and keeps a DaemonSet off the
+// nodes its node variants serve.
+func (m *model) affinity(w *workload) *corev1.Affinity {
+	a := &corev1.Affinity{}
+	if w.c.Kind != catalog.DaemonSet && m.replicas(w.s, w.c) > 1 {
+		a.PodAntiAffinity = &corev1.PodAntiAffinity{PreferredDuringSchedulingIgnoredDuringExecution: []corev1.WeightedPodAffinityTerm{{
+			Weight: 100,
+			PodAffinityTerm: corev1.PodAffinityTerm{
+				TopologyKey:   corev1.LabelHostname,
+				LabelSelector: &metav1.LabelSelector{MatchLabels: selector(m.labels(w.s, w.c.Name))},
+			},
+		}}}
+	}
+	if len(w.exclude) > 0 {
+		var reqs []corev1.NodeSelectorRequirement
+		for _, kv := range w.exclude {
+			reqs = append(reqs, corev1.NodeSelectorRequirement{Key: kv[0], Operator: corev1.NodeSelectorOpNotIn, Values: []string{kv[1]}})
+		}
+		a.NodeAffinity = &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
+			NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchExpressions: reqs}},
+		}}
+	}
+	if a.PodAntiAffinity == nil && a.NodeAffinity == nil {
+		return nil
+	}
+	return a
+}
+
+// services renders the Service of a component's ports and, for a
+// StatefulSet, the headless Service of its members.
+func (m *model) services(w *workload) []client.Object {
+	if len(w.c.Ports) == 0 || w.nodeKey != "" {
+		return nil
+	}
+	l := m.labels(w.s, w.c.Name)
+	var ports []corev1.ServicePort
+	for _, p := range w.c.Ports {
+		port := p.Port
+		if p.ServicePort != 0 {
+			port = p.ServicePort
+		}
+		ports = append(ports, corev1.ServicePort{Name: p.Name, Port: port, TargetPort: intstr.FromInt32(p.Port), Protocol: corev1.ProtocolTCP})
+	}
+	svc := func(name string, headless bool) *corev1.Service {
+		s := &corev1.Service{
+			TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Service"}, ObjectMeta: m.meta(name, l),
+			Spec: corev1.ServiceSpec{Selector: selector(l), Ports: ports, Type: corev1.ServiceTypeClusterIP},
+		}
+		if headless {
+			s.Spec.ClusterIP = corev1.ClusterIPNone
+			s.Spec.PublishNotReadyAddresses = true
+		} else if w.c.LoadBalancer {
+			s.Spec.Type = corev1.ServiceTypeLoadBalancer
+		}
+		return s
+	}
+	out := []client.Object{svc(w.name, false)}
+	if w.c.Kind == catalog.StatefulSet {
+		out = append(out, svc(w.name+"-peers", true))
+	}
+	return out
+}
+
+// budget keeps all but one replica of a replicated workload running
+// through voluntary disruptions such as node drains.
+func (m *model) budget(w *workload) client.Object {
+	if w.c.Kind == catalog.DaemonSet || m.replicas(w.s, w.c) < 2 {
+		return nil
+	}
+	one := intstr.FromInt32(1)
+	return &policyv1.PodDisruptionBudget{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "policy/v1", Kind: "PodDisruptionBudget"},
+		ObjectMeta: m.meta(w.name, m.labels(w.s, w.c.Name)),
+		Spec: policyv1.PodDisruptionBudgetSpec{
+			MaxUnavailable: &one,
+			Selector:       &metav1.LabelSelector{MatchLabels: selector(m.labels(w.s, w.c.Name))},
+		},
+	}
+}
+
+// storageClass returns the class of a claim kind.
+func (m *model) storageClass(k catalog.VolumeKind) *string {
+	if k == catalog.VolumeLocal {
+		return ptr(m.d.Spec.StorageClasses.Local)
+	}
+	if m.d.Spec.StorageClasses.Persistent == "" {
+		return nil
+	}
+	return ptr(m.d.Spec.StorageClasses.Persistent)
+}
+
+func (m *model) claimSpec(v catalog.Volume) corev1.PersistentVolumeClaimSpec {
+	return corev1.PersistentVolumeClaimSpec{
+		AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+		StorageClassName: m.storageClass(v.Kind),
+		Resources:        corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse(v.Size)}},
+	}
+}
+
+func isClaim(v catalog.Volume) bool {
+	return v.Kind == catalog.VolumeLocal || v.Kind == catalog.VolumePersistent
+}
+
+// claimTemplates are a StatefulSet's per-member claims.
+func (m *model) claimTemplates(w *workload) []corev1.PersistentVolumeClaim {
+	var out []corev1.PersistentVolumeClaim
+	for _, v := range active(w.ctx, w.c.Volumes) {
+		if isClaim(v) {
+			out = append(out, corev1.PersistentVolumeClaim{
+				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
+				ObjectMeta: metav1.ObjectMeta{Name: v.Name, Labels: m.labels(w.s, w.c.Name)},
+				Spec:       m.claimSpec(v),
+			})
+		}
+	}
+	return out
+}
+
+// claims are the standalone claims of a Deployment's volumes.
+func (m *model) claims(w *workload) []client.Object {
+	if w.c.Kind != catalog.Deployment {
+		return nil
+	}
+	return m.standaloneClaims(w.name, m.labels(w.s, w.c.Name), active(w.ctx, w.c.Volumes))
+}
+
+// standaloneClaims are the claims <owner>-<volume> of a Deployment's or a
+// Job's volumes.
+func (m *model) standaloneClaims(owner string, labels map[string]string, vols []catalog.Volume) []client.Object {
+	var out []client.Object
+	for _, v := range vols {
+		if isClaim(v) {
+			out = append(out, &corev1.PersistentVolumeClaim{
+				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
+				ObjectMeta: m.meta(owner+"-"+v.Name, labels),
+				Spec:       m.claimSpec(v),
+			})
+		}
+	}
+	return out
+}
+
+func ptr[T any](v T) *T { return &v }
