@@ -5,10 +5,10 @@ import (
 	"github.com/oskproject/osk/internal/release"
 )
 
-// EnabledServices returns the services a deployment runs: the preset's
-// and the spec's, expanded through groups, without the disabled ones, and
-// every infrastructure service they need.
-func (cat *Catalog) EnabledServices(spec *v1.OpenStackDeploymentSpec, ctx *Context) map[string]bool {
+// RequestedServices returns the user services a spec asks for: the
+// preset's and the spec's, expanded through groups, without the disabled
+// ones and those its release does not have.
+func (cat *Catalog) RequestedServices(spec *v1.OpenStackDeploymentSpec) map[string]bool {
 	on := map[string]bool{}
 	groups := cat.Groups()
 	add := func(names []string, value bool) {
@@ -32,6 +32,13 @@ func (cat *Catalog) EnabledServices(spec *v1.OpenStackDeploymentSpec, ctx *Conte
 			delete(on, n)
 		}
 	}
+	return on
+}
+
+// EnabledServices returns the services a deployment runs: the requested
+// ones and every infrastructure service they need.
+func (cat *Catalog) EnabledServices(spec *v1.OpenStackDeploymentSpec, ctx *Context) map[string]bool {
+	on := cat.RequestedServices(spec)
 	// Close over dependencies, then infrastructure that enables itself.
 	for changed := true; changed; {
 		changed = false

@@ -88,7 +88,7 @@ func validateServices(cat *catalog.Catalog, s *v1.OpenStackDeploymentSpec, p *fi
 		return errs
 	}
 
-	requested := requestedServices(cat, s)
+	requested := cat.RequestedServices(s)
 	for _, n := range sortedSet(requested) {
 		svc, _ := cat.Get(n)
 		if !catalog.Available(svc.Releases, s.OpenStackVersion) {
@@ -109,34 +109,6 @@ func validateServices(cat *catalog.Catalog, s *v1.OpenStackDeploymentSpec, p *fi
 	}
 
 	return errs
-}
-
-// requestedServices are the user services the spec enables.
-func requestedServices(cat *catalog.Catalog, s *v1.OpenStackDeploymentSpec) map[string]bool {
-	on := map[string]bool{}
-	groups := cat.Groups()
-	set := func(names []string, v bool) {
-		for _, n := range names {
-			members, ok := groups[n]
-			if !ok {
-				members = []string{n}
-			}
-			for _, m := range members {
-				if svc, ok := cat.Get(m); ok && catalog.Available(svc.Releases, s.OpenStackVersion) || !v {
-					on[m] = v
-				}
-			}
-		}
-	}
-	set(catalog.PresetServices(s.Preset), true)
-	set(s.Features.Services, true)
-	set(s.Features.DisabledServices, false)
-	for n, v := range on {
-		if !v {
-			delete(on, n)
-		}
-	}
-	return on
 }
 
 // knownServiceNames are the names the spec may use in features.services:
