@@ -286,6 +286,9 @@ type Component struct {
 	Ports []Port
 	// Probe checks readiness and liveness.
 	Probe Probe
+	// FSGroup is the group the image's user runs as; pods get it as their
+	// fsGroup so that the mounted configuration Secrets are readable.
+	FSGroup int64
 	// HostNetwork, HostPID and Privileged are needed by agents that manage
 	// the host's network, processes or hardware.
 	HostNetwork, HostPID, Privileged bool
@@ -356,6 +359,16 @@ type Port struct {
 	Host string
 	// ServicePort is the port of the Service, when not Port.
 	ServicePort int32
+	// UDP ports are served over UDP as well as TCP (DNS).
+	UDP bool
+}
+
+// Exposed is the port clients reach through the component's Service.
+func (p Port) Exposed() int32 {
+	if p.ServicePort != 0 {
+		return p.ServicePort
+	}
+	return p.Port
 }
 
 // ProbeKind is how a component is checked.
@@ -379,6 +392,10 @@ type Probe struct {
 	Path string
 	// Command for exec checks.
 	Command []string
+	// StartupSeconds, when set, is how long a starting container may take
+	// before its first successful check (a startup probe); liveness checks
+	// begin only after it.
+	StartupSeconds int32
 }
 
 // VolumeKind is where a volume's data lives.

@@ -114,6 +114,8 @@ func novaCompute() Component {
 
 func novaFeatures(c *Context, f Files) {
 	n := c.Features.Nova
+	wsgiModuleSince(c, f, "nova-api-uwsgi.ini", "epoxy", "nova.wsgi.osapi_compute:application")
+	wsgiModuleSince(c, f, "nova-metadata-uwsgi.ini", "epoxy", "nova.wsgi.metadata:application")
 	f.Set(novaConf, "DEFAULT", "cpu_allocation_ratio", n.AllocationRatios.CPU)
 	f.Set(novaConf, "DEFAULT", "ram_allocation_ratio", n.AllocationRatios.RAM)
 	f.Set(novaConf, "DEFAULT", "disk_allocation_ratio", n.AllocationRatios.Disk)

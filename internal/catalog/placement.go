@@ -31,6 +31,9 @@ func placement() *Service {
 			uwsgi,
 		},
 		Components: []Component{api},
+		Features: func(c *Context, f Files) {
+			wsgiModuleSince(c, f, uwsgi.Name, "epoxy", "placement.wsgi.api:application")
+		},
 		Jobs: []Job{{
 			Name:    "db-sync",
 			Command: []string{"placement-manage", "--config-file", "/etc/placement/placement.conf", "db", "sync"},

@@ -53,7 +53,7 @@ func (m *model) notePublic(s *catalog.Service, c *catalog.Component) {
 				}
 			}
 		}
-		m.public = append(m.public, publicPort{host: host, service: s.Project + "-" + c.Name, port: p.Port})
+		m.public = append(m.public, publicPort{host: host, service: s.Project + "-" + c.Name, port: p.Exposed()})
 	}
 }
 

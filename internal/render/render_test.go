@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -308,5 +310,50 @@ func BenchmarkRenderFull(b *testing.B) {
 		if _, err := render.Render(d, render.Options{}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestIngressBackendsMatchServices checks that every Ingress backend names
+// a port its Service exposes: the ingress talks to Services, not pods.
+func TestIngressBackendsMatchServices(t *testing.T) {
+	objs := renderExample(t, "full", nil).Objects
+	n := 0
+	for _, o := range objs {
+		ing, ok := o.(*networkingv1.Ingress)
+		if !ok {
+			continue
+		}
+		for _, rule := range ing.Spec.Rules {
+			for _, path := range rule.HTTP.Paths {
+				b := path.Backend.Service
+				svc := find(objs, "Service/"+b.Name).(*corev1.Service)
+				if !slices.ContainsFunc(svc.Spec.Ports, func(p corev1.ServicePort) bool { return p.Port == b.Port.Number }) {
+					t.Errorf("Ingress %s sends %s to port %d of Service %s, which exposes %v", ing.Name, rule.Host, b.Port.Number, b.Name, svc.Spec.Ports)
+				}
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("the full example rendered no Ingress backends")
+	}
+}
+
+// TestCatalogPodSettings checks settings the catalog asks of pods beyond
+// the defaults: DNS over UDP, the image user's group, a startup allowance.
+func TestCatalogPodSettings(t *testing.T) {
+	objs := renderExample(t, "full", nil).Objects
+	dns := find(objs, "Service/powerdns-server").(*corev1.Service)
+	if !slices.ContainsFunc(dns.Spec.Ports, func(p corev1.ServicePort) bool { return p.Port == 53 && p.Protocol == corev1.ProtocolUDP }) {
+		t.Errorf("PowerDNS Service does not serve DNS on UDP 53: %v", dns.Spec.Ports)
+	}
+	pdns, _ := podSpec(find(objs, "Deployment/powerdns-server"))
+	if pdns.SecurityContext == nil || pdns.SecurityContext.FSGroup == nil || *pdns.SecurityContext.FSGroup != 953 {
+		t.Errorf("PowerDNS pods do not run with fsGroup 953: %+v", pdns.SecurityContext)
+	}
+	horizon, _ := podSpec(find(objs, "Deployment/horizon-server"))
+	sp := horizon.Containers[0].StartupProbe
+	if sp == nil || sp.FailureThreshold*sp.PeriodSeconds < 600 {
+		t.Errorf("Horizon has no startup probe allowing 600 s: %+v", sp)
 	}
 }

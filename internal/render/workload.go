@@ -114,6 +114,9 @@ func (m *model) podTemplate(w *workload, l map[string]string) corev1.PodTemplate
 	if w.nodeLabel != "" {
 		spec.NodeSelector[w.nodeLabel] = w.nodeValue
 	}
+	if c.FSGroup != 0 {
+		spec.SecurityContext = &corev1.PodSecurityContext{FSGroup: ptr(c.FSGroup)}
+	}
 	if c.HostNetwork {
 		spec.DNSPolicy = corev1.DNSClusterFirstWithHostNet
 	}
@@ -147,6 +150,12 @@ func (m *model) mainContainer(w *workload) corev1.Container {
 		ctr.ReadinessProbe = p
 		live := *p
 		live.InitialDelaySeconds, live.FailureThreshold = 30, 6
+		if s := c.Probe.StartupSeconds; s > 0 {
+			start := *p
+			start.FailureThreshold = (s + start.PeriodSeconds - 1) / start.PeriodSeconds
+			ctr.StartupProbe = &start
+			live.InitialDelaySeconds = 0
+		}
 		ctr.LivenessProbe = &live
 	}
 	if len(c.NodeAddresses) > 0 {
@@ -217,6 +226,9 @@ func containerPorts(ports []catalog.Port) []corev1.ContainerPort {
 	var out []corev1.ContainerPort
 	for _, p := range ports {
 		out = append(out, corev1.ContainerPort{Name: p.Name, ContainerPort: p.Port, Protocol: corev1.ProtocolTCP})
+		if p.UDP {
+			out = append(out, corev1.ContainerPort{Name: p.Name + "-udp", ContainerPort: p.Port, Protocol: corev1.ProtocolUDP})
+		}
 	}
 	return out
 }
@@ -286,11 +298,10 @@ func (m *model) services(w *workload) []client.Object {
 	l := m.labels(w.s, w.c.Name)
 	var ports []corev1.ServicePort
 	for _, p := range w.c.Ports {
-		port := p.Port
-		if p.ServicePort != 0 {
-			port = p.ServicePort
+		ports = append(ports, corev1.ServicePort{Name: p.Name, Port: p.Exposed(), TargetPort: intstr.FromInt32(p.Port), Protocol: corev1.ProtocolTCP})
+		if p.UDP {
+			ports = append(ports, corev1.ServicePort{Name: p.Name + "-udp", Port: p.Exposed(), TargetPort: intstr.FromInt32(p.Port), Protocol: corev1.ProtocolUDP})
 		}
-		ports = append(ports, corev1.ServicePort{Name: p.Name, Port: port, TargetPort: intstr.FromInt32(p.Port), Protocol: corev1.ProtocolTCP})
 	}
 	svc := func(name string, headless bool) *corev1.Service {
 		s := &corev1.Service{

@@ -1,0 +1,115 @@
+package catalog
+
+import (
+	v1 "github.com/oskproject/osk/api/v1alpha1"
+)
+
+// CephSecretUUID is the libvirt secret that holds the Ceph key of cinder's
+// client on compute nodes: cinder.conf's [ceph] rbd_secret_uuid, which
+// cinder hands to nova with every attachment, and nova.conf's [libvirt]
+// rbd_secret_uuid must name the same secret.
+const CephSecretUUID = "457eb676-33da-42ec-9a8c-9293d545c337"
+
+const (
+	cinderConf = "cinder.conf"
+	// cinderRootwrap is read by cinder-volume and cinder-backup, which run
+	// qemu-img and os-brick's privsep helper as root.
+	cinderRootwrap = "rootwrap.conf"
+)
+
+// blockStorage is Cinder with volumes, and optionally their backups, in
+// Ceph. Every cinder-volume replica reports the same backend host, so
+// volumes do not belong to a pod; etcd coordinates them.
+func blockStorage() *Service {
+	api, uwsgi := wsgiAPI("cinder", "api", 8776, "cinder-wsgi", cinderConf, httpProbe("/"))
+	volume := daemon("cinder", "volume")
+	volume.Volumes = []Volume{cephVolume}
+	volume.Reads = append(volume.Reads, cinderRootwrap)
+	backup := daemon("cinder", "backup")
+	backup.Volumes = []Volume{cephVolume}
+	backup.Reads = append(backup.Reads, cinderRootwrap)
+	backup.When = func(c *Context) bool { return c.Features.Cinder.Backup }
+	return &Service{
+		Name:         "block-storage",
+		Project:      "cinder",
+		Description:  "Cinder: block storage volumes, and optionally their backups, in Ceph.",
+		DependsOn:    []string{"identity", "coordination"},
+		Image:        "cinder",
+		Databases:    []string{"cinder"},
+		Messaging:    true,
+		UpgradeOrder: 6,
+		Keystone: &Keystone{User: true, Endpoints: []Endpoint{
+			{Type: "volumev3", Name: "cinderv3", Component: "api", Path: "/v3/$(project_id)s", Host: "cinder"},
+		}},
+		Config: []ConfigFile{
+			mainFile("cinder", v1.OsloFile{
+				"DEFAULT": {
+					"api_paste_config":            openstackEtc + "/cinder/api-paste.ini",
+					"resource_query_filters_file": openstackEtc + "/cinder/resource_filters.json",
+					"state_path":                  "/var/lib/cinder",
+					"glance_catalog_info":         "image:glance:internalURL",
+					"rootwrap_config":             "/etc/cinder/" + cinderRootwrap,
+					// sudo's secure_path does not hold the virtualenv.
+					"root_helper": "sudo " + openstackBin + "/cinder-rootwrap /etc/cinder/" + cinderRootwrap,
+				},
+				"nova":             {"interface": "internal"},
+				"service_user":     {"send_service_user_token": "true"},
+				"oslo_concurrency": {"lock_path": "/var/lib/cinder/tmp"},
+				"oslo_middleware":  {"enable_proxy_headers_parsing": "true"},
+			}, standardWiring(
+				Wire{Kind: WireDatabase, Database: "cinder"},
+				Wire{Kind: WireCoordination},
+				// cinder calls nova (volume events, assisted snapshots) as
+				// its service user, and passes service tokens along.
+				Wire{Kind: WireServiceAuth, Section: "nova"},
+				Wire{Kind: WireServiceAuth, Section: "service_user"},
+			)),
+			uwsgi,
+			{Name: cinderRootwrap, Dir: "/etc/cinder", Defaults: v1.OsloFile{"DEFAULT": {
+				"filters_path": openstackEtc + "/cinder/rootwrap.d",
+				"exec_dirs":    openstackBin + ",/usr/local/sbin,/usr/local/bin,/usr/sbin,/usr/bin,/sbin,/bin",
+				"use_syslog":   "false",
+			}}},
+		},
+		Components: []Component{api, daemon("cinder", "scheduler"), volume, backup},
+		Jobs:       []Job{dbSync("cinder", "cinder-manage", "--config-file", "/etc/cinder/"+cinderConf, "db", "sync")},
+		Features:   cinderFeatures(uwsgi.Name),
+	}
+}
+
+// cinderFeatures sets the Ceph backend, backups and the key manager.
+func cinderFeatures(uwsgi string) func(c *Context, f Files) {
+	return func(c *Context, f Files) {
+		wsgiModuleSince(c, f, uwsgi, "epoxy", "cinder.wsgi.api:application")
+		f.Set(cinderConf, "DEFAULT", "os_region_name", c.Spec.Region)
+		// The only backend is Ceph (features.cinder.backend: ceph).
+		f.Set(cinderConf, "DEFAULT", "enabled_backends", "ceph")
+		setAll(f, cinderConf, "ceph", map[string]string{
+			"volume_driver":                    "cinder.volume.drivers.rbd.RBDDriver",
+			"volume_backend_name":              "ceph",
+			"backend_host":                     "cinder-volume",
+			"rbd_pool":                         "volumes",
+			"rbd_user":                         "cinder",
+			"rbd_ceph_conf":                    "/etc/ceph/ceph.conf",
+			"rbd_secret_uuid":                  CephSecretUUID,
+			"report_discard_supported":         "true",
+			"rbd_flatten_volume_from_snapshot": "false",
+		})
+		if c.Features.Cinder.Backup {
+			// The cinder client needs access to the backup pool too.
+			setAll(f, cinderConf, "DEFAULT", map[string]string{
+				"backup_driver":    "cinder.backup.drivers.ceph.CephBackupDriver",
+				"backup_ceph_conf": "/etc/ceph/ceph.conf",
+				"backup_ceph_user": "cinder",
+				"backup_ceph_pool": "backup",
+			})
+		}
+		if c.Enabled("key-manager") {
+			// Encrypted volumes keep their keys in Barbican (castellan).
+			f.Set(cinderConf, "key_manager", "backend", "barbican")
+			f.Set(cinderConf, "barbican", "auth_endpoint", c.KeystoneURL()+"/v3")
+			f.Set(cinderConf, "barbican", "barbican_endpoint_type", "internal")
+			f.Set(cinderConf, "barbican", "barbican_region_name", c.Spec.Region)
+		}
+	}
+}
