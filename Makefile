@@ -7,7 +7,7 @@ CONTROLLER_GEN := $(BIN)/controller-gen
 VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS       := -X github.com/oskproject/osk/internal/cli.Version=$(VERSION)
 
-.PHONY: all build test generate manifests verify vet fmt golden bench
+.PHONY: all build test test-unit test-sandbox generate manifests verify vet fmt golden bench bench-sandbox sandbox demo demo-down
 
 all: build
 
@@ -22,6 +22,7 @@ $(CONTROLLER_GEN): hack/tools/go.mod hack/tools/go.sum
 generate: $(CONTROLLER_GEN)
 	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths=./api/...
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
+	$(CONTROLLER_GEN) rbac:roleName=osk-operator paths=./internal/controllers/... output:rbac:artifacts:config=config/rbac
 
 ## fmt: format the Go code
 fmt:
@@ -31,9 +32,29 @@ fmt:
 vet:
 	$(GO) vet ./...
 
+## sandbox: build the sandbox's binaries into the user's cache, unless cached
+sandbox:
+	$(GO) run ./cmd/osk sandbox build >/dev/null
+
 ## test: vet and run every test (the README's test command)
-test: vet
+test: vet sandbox
 	$(GO) test ./...
+
+## test-unit: the tests that need no sandbox
+test-unit: vet
+	$(GO) test $$($(GO) list ./... | grep -v -e /internal/sandbox -e /test/)
+
+## test-sandbox: the tests that run on a sandbox
+test-sandbox: sandbox
+	$(GO) test ./internal/sandbox/... ./test/...
+
+## demo: sandbox, CRDs, operator; deploy examples/compute.yaml until APPLIED
+demo: build sandbox
+	hack/demo.sh
+
+## demo-down: stop the demo's operator and sandbox and remove everything
+demo-down: build
+	hack/demo-down.sh
 
 ## golden: rewrite the golden files of the renderer (review the diff!)
 golden:
@@ -42,6 +63,10 @@ golden:
 ## bench: run the benchmarks
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/render/...
+
+## bench-sandbox: the sandbox's start-up and node registration benchmarks
+bench-sandbox: sandbox
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./internal/sandbox/
 
 ## verify: fail when generated files or formatting are stale
 verify: generate

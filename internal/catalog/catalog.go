@@ -454,6 +454,10 @@ type Job struct {
 	// After lists the jobs of the same service that must succeed first
 	// (including the generated db-init, rabbit-init and keystone-register).
 	After []string
+	// AfterWorkloads jobs talk to the service's own daemons, so they run
+	// once its workloads are ready; other jobs run before the workloads
+	// start or roll.
+	AfterWorkloads bool
 	// Volumes it mounts besides its configuration.
 	Volumes []Volume
 	// Env are extra environment variables.

@@ -115,7 +115,9 @@ func poolUpdate() Job {
 		Name:  "pool-update",
 		Reads: []string{designateConf, designatePool},
 		After: []string{"db-sync", "rabbit-init"},
-		Env:   []Env{{Name: "POWERDNS_API_KEY", Secret: CredentialSecret("powerdns"), Key: powerdnsAPIKey}},
+		// designate-manage asks designate-central to update the pool.
+		AfterWorkloads: true,
+		Env:            []Env{{Name: "POWERDNS_API_KEY", Secret: CredentialSecret("powerdns"), Key: powerdnsAPIKey}},
 		Command: shellArgs(`resolve() { getent hosts "$1" | awk '{ print $1; exit }'; }
 until POWERDNS_IP=$(resolve "$1") && [ -n "$POWERDNS_IP" ] && MDNS_IP=$(resolve "$2") && [ -n "$MDNS_IP" ]; do sleep 5; done
 export POWERDNS_IP MDNS_IP

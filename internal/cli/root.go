@@ -30,6 +30,8 @@ func NewRootCommand() *cobra.Command {
 		newVersionCommand(),
 		newNodeConfigCommand(),
 		newInstallCommand(),
+		newSandboxCommand(),
+		newOperatorCommand(),
 	)
 	return root
 }

@@ -116,6 +116,9 @@ func (m *model) renderJob(s *catalog.Service, j catalog.Job, base map[string][]b
 		},
 	}
 	job.Annotations = map[string]string{AnnotationInputsHash: hash(podJSON, hashFilesBytes(files))}
+	if j.AfterWorkloads {
+		job.Annotations[AnnotationAfterWorkloads] = "true"
+	}
 	if len(j.After) > 0 {
 		var after []string
 		for _, a := range j.After {

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -31,6 +33,9 @@ const (
 	AnnotationInputsHash = "osk.dev/inputs-hash"
 	// AnnotationAfter, on a Job, lists the Jobs that must succeed first.
 	AnnotationAfter = "osk.dev/after"
+	// AnnotationAfterWorkloads, on a Job, says it runs once its service's
+	// workloads are ready.
+	AnnotationAfterWorkloads = "osk.dev/after-workloads"
 	// AnnotationNodeOverride, on a DaemonSet, is the node key it serves.
 	AnnotationNodeOverride = "osk.dev/node-override"
 	// ManagedBy is the value of LabelManagedBy.
@@ -125,4 +130,30 @@ func sortObjects(objs []client.Object) {
 		}
 		return objs[i].GetName() < objs[j].GetName()
 	})
+}
+
+// PodTemplate returns the pod template of a workload, Job or CronJob, or
+// nil for other objects.
+func PodTemplate(o client.Object) *corev1.PodTemplateSpec {
+	switch t := o.(type) {
+	case *appsv1.Deployment:
+		return &t.Spec.Template
+	case *appsv1.StatefulSet:
+		return &t.Spec.Template
+	case *appsv1.DaemonSet:
+		return &t.Spec.Template
+	case *batchv1.Job:
+		return &t.Spec.Template
+	case *batchv1.CronJob:
+		return &t.Spec.JobTemplate.Spec.Template
+	}
+	return nil
+}
+
+// PodSpec returns the pod spec of a workload, Job or CronJob, or nil.
+func PodSpec(o client.Object) *corev1.PodSpec {
+	if t := PodTemplate(o); t != nil {
+		return &t.Spec
+	}
+	return nil
 }

@@ -48,6 +48,9 @@ type Result struct {
 	Objects []client.Object
 	// Services are the enabled catalog services, sorted.
 	Services []string
+	// Needs lists, for each enabled service, the services that must be
+	// ready before it starts.
+	Needs map[string][]string
 }
 
 // Render validates a deployment and renders it. The deployment is not
@@ -70,7 +73,11 @@ func Render(d *v1.OpenStackDeployment, opts Options) (*Result, error) {
 	m.renderIngress()
 	m.renderPrecache()
 	sortObjects(m.objects)
-	return &Result{Objects: m.objects, Services: m.enabled}, nil
+	needs := map[string][]string{}
+	for _, name := range m.enabled {
+		needs[name] = m.service(name).Needs()
+	}
+	return &Result{Objects: m.objects, Services: m.enabled, Needs: needs}, nil
 }
 
 // model is one render in progress.

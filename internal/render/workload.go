@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	v1 "github.com/oskproject/osk/api/v1alpha1"
 	"github.com/oskproject/osk/internal/catalog"
 )
 
@@ -63,6 +64,17 @@ func subset(a, b map[string][]byte) bool {
 }
 
 // podController renders the Deployment, StatefulSet or DaemonSet.
+// claimsWhenDeleted says what happens to a StatefulSet's claims when osk
+// deletes it: the database keeps its data unless the spec says otherwise;
+// the other StatefulSets (message queues, coordination, caches) hold
+// nothing that outlives the deployment.
+func (m *model) claimsWhenDeleted(s *catalog.Service) appsv1.PersistentVolumeClaimRetentionPolicyType {
+	if s.Name == "database" && m.d.Spec.Features.Database.VolumeClaimPolicy != v1.VolumeClaimsDelete {
+		return appsv1.RetainPersistentVolumeClaimRetentionPolicyType
+	}
+	return appsv1.DeletePersistentVolumeClaimRetentionPolicyType
+}
+
 func (m *model) podController(w *workload) client.Object {
 	l := m.labels(w.s, w.c.Name)
 	sel := &metav1.LabelSelector{MatchLabels: selector(l)}
@@ -84,6 +96,9 @@ func (m *model) podController(w *workload) client.Object {
 				Replicas: &replicas, Selector: sel, Template: tpl, ServiceName: w.name + "-peers",
 				PodManagementPolicy:  appsv1.ParallelPodManagement,
 				VolumeClaimTemplates: m.claimTemplates(w),
+				PersistentVolumeClaimRetentionPolicy: &appsv1.StatefulSetPersistentVolumeClaimRetentionPolicy{
+					WhenDeleted: m.claimsWhenDeleted(w.s), WhenScaled: appsv1.RetainPersistentVolumeClaimRetentionPolicyType,
+				},
 			},
 		}
 	case catalog.DaemonSet:
@@ -363,13 +378,14 @@ func isClaim(v catalog.Volume) bool {
 	return v.Kind == catalog.VolumeLocal || v.Kind == catalog.VolumePersistent
 }
 
-// claimTemplates are a StatefulSet's per-member claims.
+// claimTemplates are a StatefulSet's claims; like the API server's own
+// decoding, they carry no TypeMeta, so that a live StatefulSet compares
+// equal to its render.
 func (m *model) claimTemplates(w *workload) []corev1.PersistentVolumeClaim {
 	var out []corev1.PersistentVolumeClaim
 	for _, v := range active(w.ctx, w.c.Volumes) {
 		if isClaim(v) {
 			out = append(out, corev1.PersistentVolumeClaim{
-				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
 				ObjectMeta: metav1.ObjectMeta{Name: v.Name, Labels: m.labels(w.s, w.c.Name)},
 				Spec:       m.claimSpec(v),
 			})

@@ -1,0 +1,108 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// Kinds are the kinds osk renders, as empty lists, with their kind names.
+// Pruning and clean-up look at these; osk's cache watches them.
+func Kinds() map[string]client.ObjectList {
+	return map[string]client.ObjectList{
+		"Deployment": &appsv1.DeploymentList{}, "StatefulSet": &appsv1.StatefulSetList{}, "DaemonSet": &appsv1.DaemonSetList{},
+		"Job": &batchv1.JobList{}, "CronJob": &batchv1.CronJobList{},
+		"Service": &corev1.ServiceList{}, "Secret": &corev1.SecretList{}, "ConfigMap": &corev1.ConfigMapList{},
+		"ServiceAccount": &corev1.ServiceAccountList{}, "PersistentVolumeClaim": &corev1.PersistentVolumeClaimList{},
+		"Role": &rbacv1.RoleList{}, "RoleBinding": &rbacv1.RoleBindingList{},
+		"ClusterRole": &rbacv1.ClusterRoleList{}, "ClusterRoleBinding": &rbacv1.ClusterRoleBindingList{},
+		"Ingress": &networkingv1.IngressList{}, "IngressClass": &networkingv1.IngressClassList{},
+		"PodDisruptionBudget": &policyv1.PodDisruptionBudgetList{},
+	}
+}
+
+// Retained kinds hold data: pruning never deletes them, and deleting the
+// deployment deletes them only when its spec says so.
+func Retained(kind string) bool { return kind == "PersistentVolumeClaim" }
+
+// ObjectID is "Kind/namespace/name", the identity pruning compares.
+func ObjectID(kind, namespace, name string) string {
+	return strings.Join([]string{kind, namespace, name}, "/")
+}
+
+// Owned lists the owner's live objects of every kind osk renders, keyed by
+// ObjectID.
+func (a *Applier) Owned(ctx context.Context) (map[string]client.Object, error) {
+	out := map[string]client.Object{}
+	sel := client.MatchingLabels{LabelOwner: string(a.Owner.GetUID())}
+	for kind, list := range Kinds() {
+		if err := a.Reader.List(ctx, list, sel); err != nil {
+			return nil, fmt.Errorf("listing %ss: %w", kind, err)
+		}
+		err := apimeta.EachListItem(list, func(o runtime.Object) error {
+			obj := o.(client.Object)
+			out[ObjectID(kind, obj.GetNamespace(), obj.GetName())] = obj
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("listing %ss: %w", kind, err)
+		}
+	}
+	return out, nil
+}
+
+// Prune deletes the owned objects that keep does not name, except the
+// retained kinds, and returns what it deleted.
+func (a *Applier) Prune(ctx context.Context, owned map[string]client.Object, keep map[string]bool) ([]string, error) {
+	var deleted []string
+	for id, o := range owned {
+		if keep[id] || Retained(strings.SplitN(id, "/", 2)[0]) || o.GetDeletionTimestamp() != nil {
+			continue
+		}
+		if err := a.delete(ctx, o, id); err != nil {
+			return deleted, err
+		}
+		deleted = append(deleted, id)
+	}
+	return deleted, nil
+}
+
+// DeleteAll deletes every owned object; retained kinds only when
+// withData is set. It returns how many remain to go.
+func (a *Applier) DeleteAll(ctx context.Context, owned map[string]client.Object, withData bool) (int, error) {
+	remaining := 0
+	for id, o := range owned {
+		if Retained(strings.SplitN(id, "/", 2)[0]) && !withData {
+			continue
+		}
+		remaining++
+		if o.GetDeletionTimestamp() != nil {
+			continue
+		}
+		if err := a.delete(ctx, o, id); err != nil {
+			return remaining, err
+		}
+	}
+	return remaining, nil
+}
+
+func (a *Applier) delete(ctx context.Context, o client.Object, id string) error {
+	err := a.Client.Delete(ctx, o, client.PropagationPolicy(metav1.DeletePropagationBackground))
+	a.count("delete", strings.SplitN(id, "/", 2)[0])
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("deleting %s: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,60 @@
+package cli
+
+import (
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/spf13/cobra"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	"github.com/oskproject/osk/internal/operator"
+)
+
+func newOperatorCommand() *cobra.Command {
+	o := operator.Options{}
+	var kubeconfig string
+	var verbose bool
+	cmd := &cobra.Command{
+		Use:   "operator",
+		Short: "Run the controller that turns OpenStackDeployments into running clouds",
+		Long: `Run osk's operator: it watches OpenStackDeployment objects and makes the
+cluster run what they describe, in dependency order, and keeps it so.
+In a cluster it uses its service account; elsewhere --kubeconfig or
+$KUBECONFIG. Logs are JSON lines on standard error.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			level := slog.LevelInfo
+			if verbose {
+				level = slog.LevelDebug
+			}
+			ctrl.SetLogger(logr.FromSlogHandler(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+			if kubeconfig != "" {
+				if err := os.Setenv("KUBECONFIG", kubeconfig); err != nil {
+					return err
+				}
+			}
+			config, err := ctrl.GetConfig()
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return operator.Run(ctx, config, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig of the cluster to manage (default: in-cluster or $KUBECONFIG)")
+	f.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8080", `address of /metrics ("0" turns it off)`)
+	f.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz")
+	f.BoolVar(&o.LeaderElection, "leader-elect", false, "elect a leader among several operator replicas")
+	f.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader lease (default: the operator's own)")
+	f.IntVar(&o.Workers, "workers", 4, "deployments reconciled at once")
+	f.DurationVar(&o.Resync, "resync", 10*time.Minute, "how often every deployment is looked at again regardless of events")
+	f.StringVar(&o.OskImage, "osk-image", os.Getenv("OSK_IMAGE"), "image of osk's own jobs and init containers (default: $OSK_IMAGE, else the catalog's)")
+	f.BoolVar(&verbose, "verbose", false, "log debug messages")
+	return cmd
+}

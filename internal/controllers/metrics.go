@@ -1,0 +1,67 @@
+package controllers
+
+import (
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	v1 "github.com/oskproject/osk/api/v1alpha1"
+	"github.com/oskproject/osk/internal/lifecycle"
+)
+
+// osk's own metrics, beside controller-runtime's reconcile counts and
+// durations, served on the operator's /metrics.
+var (
+	// APIWrites counts the operator's writes to the API server.
+	APIWrites = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "osk_api_writes_total", Help: "Writes osk made to the API server, by verb and kind.",
+	}, []string{"verb", "kind"})
+	serviceReady = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "osk_service_ready", Help: "1 when a service of a deployment is ready, else 0.",
+	}, []string{"namespace", "deployment", "service", "state"})
+	progress = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "osk_deployment_ready_steps_ratio", Help: "Ready steps over all steps of a deployment.",
+	}, []string{"namespace", "deployment"})
+	passSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "osk_reconcile_pass_seconds", Help: "Duration of a reconcile pass over a deployment.",
+		Buckets: prometheus.ExponentialBuckets(0.01, 2, 12),
+	}, []string{"namespace", "deployment"})
+)
+
+func init() {
+	metrics.Registry.MustRegister(APIWrites, serviceReady, progress, passSeconds)
+}
+
+func countWrite(verb, kind string) { APIWrites.WithLabelValues(verb, kind).Inc() }
+
+func observe(d *v1.OpenStackDeployment, took time.Duration) {
+	passSeconds.WithLabelValues(d.Namespace, d.Name).Observe(took.Seconds())
+}
+
+// publish publishes a plan's figures.
+func publish(d *v1.OpenStackDeployment, pl *lifecycle.Plan) {
+	serviceReady.DeletePartialMatch(prometheus.Labels{"namespace": d.Namespace, "deployment": d.Name})
+	for name, st := range pl.Services {
+		v := 0.0
+		if st.State == v1.ServiceReady {
+			v = 1
+		}
+		serviceReady.WithLabelValues(d.Namespace, d.Name, name, string(st.State)).Set(v)
+	}
+	if pl.Total > 0 {
+		progress.WithLabelValues(d.Namespace, d.Name).Set(float64(pl.Ready) / float64(pl.Total))
+	}
+}
+
+// forget drops a deleted deployment's series.
+func forget(d *v1.OpenStackDeployment) {
+	l := prometheus.Labels{"namespace": d.Namespace, "deployment": d.Name}
+	serviceReady.DeletePartialMatch(l)
+	progress.DeletePartialMatch(l)
+	passSeconds.DeletePartialMatch(l)
+}
+
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

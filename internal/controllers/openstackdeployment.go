@@ -1,0 +1,174 @@
+// Package controllers holds osk's reconcilers. Each keeps one short
+// skeleton — get, finalizer, deferred status, ordered phases — and leaves
+// the decisions to pure packages: render (what to run), lifecycle (what
+// next), credentials (what to generate) and apply (how to write).
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/record"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	v1 "github.com/oskproject/osk/api/v1alpha1"
+	"github.com/oskproject/osk/internal/apply"
+	"github.com/oskproject/osk/internal/render"
+)
+
+// Finalizer holds an OpenStackDeployment until osk has removed what it
+// created.
+const Finalizer = "osk.dev/cleanup"
+
+// OpenStackDeploymentReconciler makes a cluster run what its
+// OpenStackDeployments describe.
+type OpenStackDeploymentReconciler struct {
+	// Client reads from the manager's cache and writes to the API server.
+	Client client.Client
+	// APIReader reads from the API server directly, for the credentials,
+	// which must never be generated twice because a cache lagged.
+	APIReader client.Reader
+	// Scheme knows osk's kinds and every kind it renders.
+	Scheme *runtime.Scheme
+	// Recorder records events on the deployments.
+	Recorder record.EventRecorder
+	// Render tunes the renderer (osk's own image).
+	Render render.Options
+}
+
+// +kubebuilder:rbac:groups=osk.dev,resources=openstackdeployments,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=osk.dev,resources=openstackdeployments/status;openstackdeployments/finalizers,verbs=get;update;patch
+// +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets;daemonsets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=batch,resources=jobs;cronjobs,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=services;secrets;configmaps;serviceaccounts;persistentvolumeclaims,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;rolebindings;clusterroles;clusterrolebindings,verbs=get;list;watch;create;update;patch;delete;bind;escalate
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=ingresses;ingressclasses,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
+
+// Reconcile runs one pass over one deployment.
+func (r *OpenStackDeploymentReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, err error) {
+	start := time.Now()
+	d := &v1.OpenStackDeployment{}
+	if err := r.Client.Get(ctx, req.NamespacedName, d); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	d.SetGroupVersionKind(v1.GroupVersion.WithKind("OpenStackDeployment"))
+	if !d.DeletionTimestamp.IsZero() {
+		return r.finalize(ctx, d)
+	}
+	if controllerutil.AddFinalizer(d, Finalizer) {
+		if err := r.Client.Update(ctx, d); err != nil {
+			return ctrl.Result{}, fmt.Errorf("adding the finalizer: %w", err)
+		}
+	}
+	before := d.DeepCopy()
+	defer func() {
+		observe(d, time.Since(start))
+		if serr := r.writeStatus(ctx, d, before); serr != nil {
+			err = errors.Join(err, serr)
+		}
+	}()
+	return r.reconcile(ctx, d)
+}
+
+// reconcile runs the phases of a pass: render, credentials, observe, plan,
+// apply, prune, status.
+func (r *OpenStackDeploymentReconciler) reconcile(ctx context.Context, d *v1.OpenStackDeployment) (ctrl.Result, error) {
+	p := &pass{r: r, d: d, applier: r.applier(d)}
+	if !p.render(ctx) {
+		return ctrl.Result{}, nil // the spec is invalid: nothing changes until it does
+	}
+	for _, phase := range []struct {
+		name string
+		run  func(context.Context) error
+	}{
+		{"credentials", p.credentials},
+		{"observe", p.observe},
+		{"apply", p.apply},
+		{"prune", p.prune},
+	} {
+		if err := phase.run(ctx); err != nil {
+			setCondition(d, v1.ConditionReady, metav1.ConditionFalse, "ReconcileError", fmt.Sprintf("%s: %v", phase.name, err))
+			return ctrl.Result{}, fmt.Errorf("%s: %w", phase.name, err)
+		}
+	}
+	p.status()
+	return ctrl.Result{}, nil
+}
+
+func (r *OpenStackDeploymentReconciler) applier(d *v1.OpenStackDeployment) *apply.Applier {
+	return &apply.Applier{Client: r.Client, Reader: r.Client, Owner: d, Scheme: r.Scheme, Writes: countWrite}
+}
+
+// finalize removes what the deployment created, except its data unless
+// the spec says so, then lets the deployment go.
+func (r *OpenStackDeploymentReconciler) finalize(ctx context.Context, d *v1.OpenStackDeployment) (ctrl.Result, error) {
+	if !controllerutil.ContainsFinalizer(d, Finalizer) {
+		return ctrl.Result{}, nil
+	}
+	a := r.applier(d)
+	owned, err := a.Owned(ctx)
+	if err != nil {
+		return ctrl.Result{}, fmt.Errorf("cleanup: %w", err)
+	}
+	remaining, err := a.DeleteAll(ctx, owned, d.Spec.Features.Database.VolumeClaimPolicy == v1.VolumeClaimsDelete)
+	if err != nil {
+		return ctrl.Result{}, fmt.Errorf("cleanup: %w", err)
+	}
+	if remaining > 0 {
+		log.FromContext(ctx).Info("cleaning up", "remaining", remaining)
+		return ctrl.Result{RequeueAfter: 2 * time.Second}, nil
+	}
+	controllerutil.RemoveFinalizer(d, Finalizer)
+	if err := r.Client.Update(ctx, d); err != nil && !apierrors.IsNotFound(err) {
+		return ctrl.Result{}, fmt.Errorf("removing the finalizer: %w", err)
+	}
+	forget(d)
+	return ctrl.Result{}, nil
+}
+
+// writeStatus writes the status when it changed, and records an event
+// when the state did.
+func (r *OpenStackDeploymentReconciler) writeStatus(ctx context.Context, d, before *v1.OpenStackDeployment) error {
+	if equality.Semantic.DeepEqual(before.Status, d.Status) {
+		return nil
+	}
+	if before.Status.State != d.Status.State {
+		kind := "Normal"
+		if d.Status.State == v1.StateFailed {
+			kind = "Warning"
+		}
+		msg := fmt.Sprintf("%s, %s steps ready", d.Status.State, d.Status.Progress)
+		if c := apimeta.FindStatusCondition(d.Status.Conditions, v1.ConditionReady); c != nil && c.Status != metav1.ConditionTrue {
+			msg += ": " + c.Message
+		}
+		r.Recorder.Event(d, kind, string(d.Status.State), msg)
+	}
+	// osk is the status's only writer: a merge patch of what this pass
+	// changed needs no lock, and a lagging cache cannot make it conflict.
+	countWrite("status", "OpenStackDeployment")
+	if err := r.Client.Status().Patch(ctx, d, client.MergeFrom(before)); err != nil {
+		return fmt.Errorf("writing the status: %w", err)
+	}
+	return nil
+}
+
+// setCondition sets a condition of the current generation.
+func setCondition(d *v1.OpenStackDeployment, kind string, status metav1.ConditionStatus, reason, msg string) {
+	apimeta.SetStatusCondition(&d.Status.Conditions, metav1.Condition{
+		Type: kind, Status: status, Reason: reason, Message: msg, ObservedGeneration: d.Generation,
+	})
+}

@@ -1,0 +1,165 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	v1 "github.com/oskproject/osk/api/v1alpha1"
+	"github.com/oskproject/osk/internal/apply"
+	"github.com/oskproject/osk/internal/credentials"
+	"github.com/oskproject/osk/internal/defaulting"
+	"github.com/oskproject/osk/internal/lifecycle"
+	"github.com/oskproject/osk/internal/render"
+	"github.com/oskproject/osk/internal/validation"
+)
+
+// pass is one reconcile of one deployment: what it rendered, observed and
+// decided, phase by phase.
+type pass struct {
+	r       *OpenStackDeploymentReconciler
+	d       *v1.OpenStackDeployment
+	applier *apply.Applier
+	creds   *credentials.Store
+	result  *render.Result
+	owned   map[string]client.Object
+	plan    *lifecycle.Plan
+}
+
+// render validates the spec and renders it with the deployment's
+// credentials; an invalid spec fails the deployment and changes nothing.
+func (p *pass) render(ctx context.Context) bool {
+	spec := p.d.DeepCopy()
+	defaulting.Default(&spec.Spec)
+	if errs := validation.Validate(spec); len(errs) > 0 {
+		p.fail(v1.ConditionSpecValid, "InvalidSpec", errs.ToAggregate().Error())
+		return false
+	}
+	secrets := &corev1.SecretList{}
+	if err := p.r.APIReader.List(ctx, secrets, client.InNamespace(p.d.Namespace), client.MatchingLabels{credentialsLabel: p.d.Name}); err != nil {
+		p.fail(v1.ConditionReady, "ReconcileError", "reading credentials: "+err.Error())
+		return false
+	}
+	p.creds = credentials.NewStore(secrets.Items)
+	opts := p.r.Render
+	opts.Credentials = p.creds
+	res, err := render.Render(p.d, opts)
+	if err != nil {
+		p.fail(v1.ConditionSpecValid, "RenderFailed", err.Error())
+		return false
+	}
+	p.result = res
+	setCondition(p.d, v1.ConditionSpecValid, metav1.ConditionTrue, "Valid", "the spec follows every rule")
+	return true
+}
+
+func (p *pass) fail(condition, reason, msg string) {
+	p.d.Status.State = v1.StateFailed
+	p.d.Status.ObservedGeneration = p.d.Generation
+	setCondition(p.d, condition, metav1.ConditionFalse, reason, msg)
+	if condition != v1.ConditionReady {
+		setCondition(p.d, v1.ConditionReady, metav1.ConditionFalse, reason, msg)
+	}
+}
+
+// credentials generates what the rendered objects use and the cluster
+// does not hold yet, then stamps every object as the deployment's.
+func (p *pass) credentials(ctx context.Context) error {
+	if err := p.creds.Require(p.result.Objects); err != nil {
+		return err
+	}
+	for _, c := range p.creds.Changes() {
+		if err := p.writeCredentials(ctx, c); err != nil {
+			return err
+		}
+	}
+	for _, o := range p.result.Objects {
+		if err := p.applier.Prepare(o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// observe reads the deployment's live objects from the cache.
+func (p *pass) observe(ctx context.Context) error {
+	owned, err := p.applier.Owned(ctx)
+	if err != nil {
+		return err
+	}
+	p.owned = owned
+	live := make(map[lifecycle.Key]client.Object, len(owned))
+	for id, o := range owned {
+		kind := strings.SplitN(id, "/", 2)[0]
+		live[lifecycle.Key{Kind: kind, Namespace: o.GetNamespace(), Name: o.GetName()}] = o
+	}
+	p.plan = lifecycle.Decide(lifecycle.Input{Objects: p.result.Objects, Needs: p.result.Needs, Live: live})
+	return nil
+}
+
+// apply carries out the plan.
+func (p *pass) apply(ctx context.Context) error {
+	logger := log.FromContext(ctx)
+	for _, o := range p.plan.Apply {
+		k := lifecycle.KeyOf(o)
+		res, err := p.applier.Apply(ctx, o, p.owned[apply.ObjectID(k.Kind, k.Namespace, k.Name)])
+		if err != nil {
+			return err
+		}
+		if res != apply.Unchanged {
+			logger.Info(string(res), "object", k.String(), "service", o.GetLabels()[render.LabelService])
+		}
+	}
+	return nil
+}
+
+// prune deletes what the deployment no longer renders.
+func (p *pass) prune(ctx context.Context) error {
+	keep := make(map[string]bool, len(p.result.Objects))
+	for _, o := range p.result.Objects {
+		k := lifecycle.KeyOf(o)
+		keep[apply.ObjectID(k.Kind, k.Namespace, k.Name)] = true
+	}
+	deleted, err := p.applier.Prune(ctx, p.owned, keep)
+	for _, id := range deleted {
+		log.FromContext(ctx).Info("pruned", "object", id)
+	}
+	return err
+}
+
+// status sums the plan up.
+func (p *pass) status() {
+	s := &p.d.Status
+	pl := p.plan
+	s.ObservedGeneration = p.d.Generation
+	s.State = pl.State()
+	s.Progress = fmt.Sprintf("%d/%d", pl.Ready, pl.Total)
+	s.Health = fmt.Sprintf("%d/%d", pl.Healthy, pl.Workloads)
+	s.Services = pl.Services
+	switch s.State {
+	case v1.StateApplied:
+		s.DeployedVersion = p.d.Spec.OpenStackVersion
+		setCondition(p.d, v1.ConditionReady, metav1.ConditionTrue, "Applied", "every service is ready")
+	case v1.StateFailed:
+		setCondition(p.d, v1.ConditionReady, metav1.ConditionFalse, "StepFailed", strings.Join(pl.Failed, "; "))
+	default:
+		setCondition(p.d, v1.ConditionReady, metav1.ConditionFalse, "Applying", applying(pl))
+	}
+	publish(p.d, pl)
+}
+
+// applying names what the deployment waits for.
+func applying(pl *lifecycle.Plan) string {
+	var busy []string
+	for _, name := range sortedKeys(pl.Services) {
+		if st := pl.Services[name]; st.State == v1.ServiceApplying {
+			busy = append(busy, name+" ("+st.Message+")")
+		}
+	}
+	return fmt.Sprintf("%d of %d services ready; in progress: %s", pl.Ready, pl.Total, strings.Join(busy, ", "))
+}

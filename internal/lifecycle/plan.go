@@ -1,0 +1,240 @@
+// Package lifecycle decides, from what osk renders and what the cluster
+// holds, what to apply next and how far a deployment has come. It is pure:
+// the controller observes the cluster, asks Plan, and carries it out.
+//
+// A deployment is a graph of steps, one per catalog service, ordered by
+// the catalog's dependencies. A step starts only when every step it needs
+// is ready; independent branches go in parallel. Within a step, osk applies
+// the configuration, Services and permissions first, then the Jobs in the
+// order their after-annotations give, then the workloads once the Jobs
+// have succeeded, then the Jobs that talk to those workloads.
+package lifecycle
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/oskproject/osk/api/v1alpha1"
+	"github.com/oskproject/osk/internal/render"
+)
+
+// Key names an object of a deployment.
+type Key struct {
+	Kind, Namespace, Name string
+}
+
+// KeyOf returns the key of an object that carries its TypeMeta.
+func KeyOf(o client.Object) Key {
+	return Key{Kind: o.GetObjectKind().GroupVersionKind().Kind, Namespace: o.GetNamespace(), Name: o.GetName()}
+}
+
+func (k Key) String() string { return k.Kind + "/" + k.Name }
+
+// Input is what Plan decides from.
+type Input struct {
+	// Objects are the rendered objects, each labelled with its service.
+	Objects []client.Object
+	// Needs lists, for each enabled service, the services that must be
+	// ready before it starts.
+	Needs map[string][]string
+	// Live holds the cluster's objects by key; a missing key is an object
+	// that does not exist.
+	Live map[Key]client.Object
+}
+
+// Plan is what to do next and where the deployment stands.
+type Plan struct {
+	// Apply lists the objects to apply now, step by step.
+	Apply []client.Object
+	// Services is the state of every step, by service.
+	Services map[string]v1.ServiceStatus
+	// Ready and Total count steps; Healthy and Workloads count workloads.
+	Ready, Total, Healthy, Workloads int
+	// Failed names the steps that failed, with why.
+	Failed []string
+}
+
+// State is the deployment's overall state.
+func (p *Plan) State() v1.DeploymentState {
+	switch {
+	case len(p.Failed) > 0:
+		return v1.StateFailed
+	case p.Ready == p.Total:
+		return v1.StateApplied
+	}
+	return v1.StateApplying
+}
+
+// Decide plans the next pass over a deployment.
+func Decide(in Input) *Plan {
+	steps := map[string][]client.Object{}
+	for _, o := range in.Objects {
+		svc := o.GetLabels()[render.LabelService]
+		steps[svc] = append(steps[svc], o)
+	}
+	p := &Plan{Services: map[string]v1.ServiceStatus{}, Total: len(in.Needs)}
+	for _, svc := range order(in.Needs) {
+		st := planStep(in, p, svc, steps[svc])
+		p.Services[svc] = st
+		switch st.State {
+		case v1.ServiceReady:
+			p.Ready++
+		case v1.ServiceFailed:
+			p.Failed = append(p.Failed, svc+": "+st.Message)
+		}
+	}
+	return p
+}
+
+// order sorts services so that each comes after what it needs (then by
+// name), so that one pass sees the steps a ready step unblocks.
+func order(needs map[string][]string) []string {
+	var out []string
+	done := map[string]bool{}
+	var visit func(s string, path []string)
+	visit = func(s string, path []string) {
+		if done[s] || slices.Contains(path, s) {
+			return
+		}
+		for _, n := range slices.Sorted(slices.Values(needs[s])) {
+			if _, ok := needs[n]; ok {
+				visit(n, append(path, s))
+			}
+		}
+		done[s] = true
+		out = append(out, s)
+	}
+	for _, s := range slices.Sorted(maps.Keys(needs)) {
+		visit(s, nil)
+	}
+	return out
+}
+
+// planStep plans one service.
+func planStep(in Input, p *Plan, svc string, objs []client.Object) v1.ServiceStatus {
+	var base, jobs, late, workloads []client.Object
+	for _, o := range objs {
+		switch o.(type) {
+		case *batchv1.Job:
+			if o.GetAnnotations()[render.AnnotationAfterWorkloads] == "true" {
+				late = append(late, o)
+			} else {
+				jobs = append(jobs, o)
+			}
+		case *appsv1.Deployment, *appsv1.StatefulSet, *appsv1.DaemonSet:
+			workloads = append(workloads, o)
+		default:
+			base = append(base, o)
+		}
+	}
+	st := v1.ServiceStatus{Total: int32(len(workloads))}
+	for _, w := range workloads {
+		if Observe(w, in.Live[KeyOf(w)]).Ready {
+			st.Ready++
+		}
+	}
+	p.Workloads += len(workloads)
+	p.Healthy += int(st.Ready)
+
+	if waiting := unready(p, in.Needs[svc], in.Needs); len(waiting) > 0 {
+		st.State, st.Message = v1.ServiceWaiting, "waiting for "+strings.Join(waiting, ", ")
+		return st
+	}
+	p.Apply = append(p.Apply, base...)
+	jobsDone, why, failed := runJobs(in, p, jobs, nil)
+	if failed {
+		st.State, st.Message = v1.ServiceFailed, why
+		return st
+	}
+	if !jobsDone {
+		st.State, st.Message = v1.ServiceApplying, why
+		return st
+	}
+	p.Apply = append(p.Apply, workloads...)
+	if int(st.Ready) < len(workloads) {
+		st.State, st.Message = v1.ServiceApplying, notReady(in, workloads)
+		return st
+	}
+	lateDone, why, failed := runJobs(in, p, late, jobs)
+	switch {
+	case failed:
+		st.State, st.Message = v1.ServiceFailed, why
+	case !lateDone:
+		st.State, st.Message = v1.ServiceApplying, why
+	default:
+		st.State = v1.ServiceReady
+	}
+	return st
+}
+
+// unready returns the needed services that are not ready yet.
+func unready(p *Plan, needs []string, enabled map[string][]string) []string {
+	var out []string
+	for _, n := range needs {
+		if _, on := enabled[n]; on && p.Services[n].State != v1.ServiceReady {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// runJobs adds to the plan every Job whose predecessors (among jobs and
+// earlier) have succeeded, and reports whether all succeeded, what the
+// first unfinished one waits for, and whether one failed.
+func runJobs(in Input, p *Plan, jobs, earlier []client.Object) (done bool, why string, failed bool) {
+	succeeded := map[string]bool{} // by name, for every job of the step
+	for _, j := range slices.Concat(earlier, jobs) {
+		succeeded[j.GetName()] = Observe(j, in.Live[KeyOf(j)]).Ready
+	}
+	done = true
+	for _, j := range jobs {
+		r := Observe(j, in.Live[KeyOf(j)])
+		if r.Ready {
+			continue
+		}
+		done = false
+		if r.Failed {
+			return false, r.Reason, true
+		}
+		if pending := after(j, succeeded); len(pending) > 0 {
+			if why == "" {
+				why = fmt.Sprintf("Job %s waits for %s", j.GetName(), strings.Join(pending, ", "))
+			}
+			continue
+		}
+		p.Apply = append(p.Apply, j)
+		if why == "" {
+			why = fmt.Sprintf("Job %s %s", j.GetName(), r.Reason)
+		}
+	}
+	return done, why, false
+}
+
+// after returns the Jobs named by j's after-annotation that have not
+// succeeded; a Job the deployment does not run (a feature turned it off)
+// is not waited for.
+func after(j client.Object, succeeded map[string]bool) []string {
+	var out []string
+	for _, a := range strings.Split(j.GetAnnotations()[render.AnnotationAfter], ",") {
+		if ok, known := succeeded[a]; known && !ok {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// notReady describes the first workload that is not ready.
+func notReady(in Input, workloads []client.Object) string {
+	for _, w := range workloads {
+		if r := Observe(w, in.Live[KeyOf(w)]); !r.Ready {
+			return fmt.Sprintf("%s: %s", KeyOf(w), r.Reason)
+		}
+	}
+	return ""
+}

@@ -1,0 +1,103 @@
+// Package operator runs osk's controller manager: the reconcilers, leader
+// election, metrics, and health and readiness endpoints.
+package operator
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	v1 "github.com/oskproject/osk/api/v1alpha1"
+	"github.com/oskproject/osk/internal/controllers"
+	"github.com/oskproject/osk/internal/render"
+)
+
+// Options configure the operator.
+type Options struct {
+	// MetricsAddr serves /metrics ("0" turns it off).
+	MetricsAddr string
+	// ProbeAddr serves /healthz and /readyz.
+	ProbeAddr string
+	// LeaderElection makes one replica of several do the work.
+	LeaderElection bool
+	// LeaderElectionNamespace holds the lease; the in-cluster namespace
+	// when empty.
+	LeaderElectionNamespace string
+	// Workers is how many deployments are reconciled at once.
+	Workers int
+	// Resync is how often every deployment is looked at again, whatever
+	// happened, to catch drift no watch reports.
+	Resync time.Duration
+	// OskImage runs osk's own jobs and init containers.
+	OskImage string
+}
+
+// Scheme returns the scheme of the operator: Kubernetes' kinds and osk's.
+func Scheme() (*runtime.Scheme, error) {
+	s := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(s); err != nil {
+		return nil, err
+	}
+	if err := v1.AddToScheme(s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Run runs the operator until ctx ends.
+func Run(ctx context.Context, config *rest.Config, o Options) error {
+	scheme, err := Scheme()
+	if err != nil {
+		return fmt.Errorf("building the scheme: %w", err)
+	}
+	// The cache holds only what osk manages, and the deployments.
+	managed := labels.SelectorFromSet(labels.Set{render.LabelManagedBy: render.ManagedBy})
+	mgr, err := ctrl.NewManager(config, ctrl.Options{
+		Scheme:                        scheme,
+		Metrics:                       metricsserver.Options{BindAddress: o.MetricsAddr},
+		HealthProbeBindAddress:        o.ProbeAddr,
+		LeaderElection:                o.LeaderElection,
+		LeaderElectionID:              "osk-operator.osk.dev",
+		LeaderElectionNamespace:       o.LeaderElectionNamespace,
+		LeaderElectionReleaseOnCancel: true,
+		Cache: cache.Options{
+			SyncPeriod:           &o.Resync,
+			DefaultLabelSelector: managed,
+			ByObject:             map[client.Object]cache.ByObject{&v1.OpenStackDeployment{}: {Label: labels.Everything()}},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("creating the manager: %w", err)
+	}
+	r := &controllers.OpenStackDeploymentReconciler{
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: scheme,
+		Recorder: mgr.GetEventRecorderFor("osk"),
+		Render:   render.Options{OskImage: o.OskImage},
+	}
+	if err := r.SetupWithManager(mgr, o.Workers); err != nil {
+		return fmt.Errorf("setting up the OpenStackDeployment controller: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
+		return err
+	}
+	if err := mgr.AddReadyzCheck("cache", func(req *http.Request) error {
+		if !mgr.GetCache().WaitForCacheSync(req.Context()) {
+			return fmt.Errorf("cache not synced")
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	return mgr.Start(ctx)
+}
