@@ -7,7 +7,7 @@ CONTROLLER_GEN := $(BIN)/controller-gen
 VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS       := -X github.com/oskproject/osk/internal/cli.Version=$(VERSION)
 
-.PHONY: all build test test-unit test-sandbox generate manifests verify vet fmt golden bench bench-sandbox sandbox demo demo-down
+.PHONY: bench-operator all build test test-unit test-sandbox generate manifests verify vet fmt golden bench bench-sandbox sandbox demo demo-down
 
 all: build
 
@@ -67,6 +67,10 @@ bench:
 ## bench-sandbox: the sandbox's start-up and node registration benchmarks
 bench-sandbox: sandbox
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./internal/sandbox/
+
+## bench-operator: time to APPLIED, operator CPU and memory, steady-state writes
+bench-operator: sandbox
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./test/operator/
 
 ## verify: fail when generated files or formatting are stale
 verify: generate

@@ -486,6 +486,9 @@ type CronJob struct {
 	Volumes []Volume
 	// Env are extra environment variables.
 	Env []Env
+	// UpdatesSecrets names the Secrets the job rewrites (key rotation);
+	// its service account gets the right to read and update them.
+	UpdatesSecrets []string
 	// When decides whether it runs; nil means always.
 	When func(c *Context) bool
 }

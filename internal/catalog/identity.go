@@ -65,13 +65,15 @@ func identity() *Service {
 		},
 		CronJobs: []CronJob{
 			{Name: "fernet-rotate", Image: "osk",
-				ScheduleFrom: func(c *Context) string { return c.Features.Keystone.FernetRotation.Schedule },
-				Command:      []string{"osk", "job", "keystone-rotate-keys", "--secret", FernetKeysSecret},
-				Args:         maxKeys(func(c *Context) v1.KeyRotation { return c.Features.Keystone.FernetRotation })},
+				ScheduleFrom:   func(c *Context) string { return c.Features.Keystone.FernetRotation.Schedule },
+				Command:        []string{"osk", "job", "keystone-rotate-keys", "--secret", FernetKeysSecret},
+				UpdatesSecrets: []string{FernetKeysSecret},
+				Args:           maxKeys(func(c *Context) v1.KeyRotation { return c.Features.Keystone.FernetRotation })},
 			{Name: "credential-rotate", Image: "osk",
-				ScheduleFrom: func(c *Context) string { return c.Features.Keystone.CredentialRotation.Schedule },
-				Command:      []string{"osk", "job", "keystone-rotate-keys", "--secret", CredentialKeysSecret},
-				Args:         maxKeys(func(c *Context) v1.KeyRotation { return c.Features.Keystone.CredentialRotation })},
+				ScheduleFrom:   func(c *Context) string { return c.Features.Keystone.CredentialRotation.Schedule },
+				Command:        []string{"osk", "job", "keystone-rotate-keys", "--secret", CredentialKeysSecret},
+				UpdatesSecrets: []string{CredentialKeysSecret},
+				Args:           maxKeys(func(c *Context) v1.KeyRotation { return c.Features.Keystone.CredentialRotation })},
 		},
 		Features: func(c *Context, f Files) {
 			wsgiModuleSince(c, f, uwsgi.Name, "epoxy", "keystone.wsgi.api:application")

@@ -32,6 +32,7 @@ func NewRootCommand() *cobra.Command {
 		newInstallCommand(),
 		newSandboxCommand(),
 		newOperatorCommand(),
+		newJobCommand(),
 	)
 	return root
 }

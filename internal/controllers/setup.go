@@ -25,7 +25,9 @@ func (r *OpenStackDeploymentReconciler) SetupWithManager(mgr ctrl.Manager, worke
 		For(&v1.OpenStackDeployment{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.LabelChangedPredicate{},
 			predicate.AnnotationChangedPredicate{}, deleting{}))).
-		WithOptions(controller.Options{MaxConcurrentReconciles: workers})
+		// A process may run the operator more than once (tests restart
+		// it), and controller names are unique per process otherwise.
+		WithOptions(controller.Options{MaxConcurrentReconciles: workers, SkipNameValidation: ptr(true)})
 	for _, o := range []client.Object{
 		&appsv1.Deployment{}, &appsv1.StatefulSet{}, &appsv1.DaemonSet{}, &batchv1.Job{}, &batchv1.CronJob{},
 		&corev1.Service{}, &corev1.Secret{}, &corev1.ServiceAccount{}, &rbacv1.Role{}, &rbacv1.RoleBinding{},
@@ -43,3 +45,5 @@ type deleting struct{ predicate.Funcs }
 func (deleting) Update(e event.UpdateEvent) bool {
 	return e.ObjectNew.GetDeletionTimestamp() != nil && e.ObjectOld.GetDeletionTimestamp() == nil
 }
+
+func ptr[T any](v T) *T { return &v }

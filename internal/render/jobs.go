@@ -7,6 +7,7 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/oskproject/osk/internal/catalog"
@@ -155,6 +156,12 @@ func (m *model) renderCronJob(s *catalog.Service, j catalog.CronJob, base map[st
 		},
 	})
 	m.add(m.standaloneClaims(name, l, active(m.ctx, j.Volumes))...)
+	if len(j.UpdatesSecrets) > 0 {
+		role, binding := m.role(name, l, s.Project, []rbacv1.PolicyRule{{
+			APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: j.UpdatesSecrets, Verbs: []string{"get", "update"},
+		}})
+		m.add(role, binding)
+	}
 }
 
 // jobPod is the pod of a Job or CronJob: control plane, never restarted

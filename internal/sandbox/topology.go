@@ -169,12 +169,15 @@ func ipAt(base netip.Addr, offset int) netip.Addr {
 
 // StorageClass returns the local-volume StorageClass: volumes exist
 // beforehand, and are bound once a pod using the claim is scheduled, as
-// with the Local Volume Provisioner.
+// with the Local Volume Provisioner. It is the sandbox's default class, so
+// that claims naming no class (a deployment's "persistent" storage left to
+// the cluster's default) bind too.
 func StorageClass() *storagev1.StorageClass {
 	bindLate := storagev1.VolumeBindingWaitForFirstConsumer
 	reclaim := corev1.PersistentVolumeReclaimDelete
 	return &storagev1.StorageClass{
-		ObjectMeta:        metav1.ObjectMeta{Name: StorageClassName},
+		ObjectMeta: metav1.ObjectMeta{Name: StorageClassName,
+			Annotations: map[string]string{"storageclass.kubernetes.io/is-default-class": "true"}},
 		Provisioner:       "kubernetes.io/no-provisioner",
 		VolumeBindingMode: &bindLate,
 		ReclaimPolicy:     &reclaim,

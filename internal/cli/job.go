@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/oskproject/osk/internal/jobs"
+)
+
+func newJobCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "job",
+		Short: "One-off tasks the operator runs in osk's image (idempotent)",
+	}
+	cmd.AddCommand(newDBInitCommand(), newRotateKeysCommand())
+	return cmd
+}
+
+func newDBInitCommand() *cobra.Command {
+	j := jobs.DBInit{AdminUser: "root"}
+	cmd := &cobra.Command{
+		Use:   "db-init",
+		Short: "Create a service's databases and user in MariaDB",
+		Long: `Create a service's databases and its user, granted every privilege on
+them, and set the user's password. Passwords come from the environment:
+DB_ROOT_PASSWORD (the admin's) and DB_PASSWORD (the service user's).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			j.AdminPassword, j.Password = os.Getenv("DB_ROOT_PASSWORD"), os.Getenv("DB_PASSWORD")
+			if err := j.Run(cmd.Context()); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "databases %v ready for user %s\n", j.Databases, j.User)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&j.Host, "host", "", "MariaDB host")
+	f.IntVar(&j.Port, "port", 3306, "MariaDB port")
+	f.StringVar(&j.AdminUser, "admin-user", j.AdminUser, "MariaDB user that creates databases and users")
+	f.StringVar(&j.User, "user", "", "the service's database user")
+	f.StringSliceVar(&j.Databases, "database", nil, "a database of the service (repeat for more)")
+	f.DurationVar(&j.Wait, "wait", 5*time.Minute, "how long to wait for MariaDB to answer")
+	_ = cmd.MarkFlagRequired("host")
+	_ = cmd.MarkFlagRequired("user")
+	_ = cmd.MarkFlagRequired("database")
+	return cmd
+}
+
+func newRotateKeysCommand() *cobra.Command {
+	var secret string
+	var maxKeys int
+	cmd := &cobra.Command{
+		Use:   "keystone-rotate-keys",
+		Short: "Rotate a Keystone Fernet key repository kept in a Secret",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ns, err := jobs.PodNamespace()
+			if err != nil {
+				return err
+			}
+			config, err := ctrl.GetConfig()
+			if err != nil {
+				return err
+			}
+			c, err := client.New(config, client.Options{})
+			if err != nil {
+				return err
+			}
+			if err := jobs.RotateSecret(cmd.Context(), c, ns, secret, maxKeys); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "rotated %s/%s\n", ns, secret)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&secret, "secret", "", "the Secret holding the keys")
+	cmd.Flags().IntVar(&maxKeys, "max-active-keys", 7, "keys kept, the staged one included")
+	_ = cmd.MarkFlagRequired("secret")
+	return cmd
+}

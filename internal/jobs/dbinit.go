@@ -1,0 +1,116 @@
+// Package jobs holds the one-off tasks osk runs in its own image, as
+// "osk job ...": creating databases and users, RabbitMQ users, Keystone
+// registrations, and rotating Keystone's keys. Each is idempotent: run
+// twice, it leaves things as one run does.
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+// DBInit creates a service's databases and its user, with every privilege
+// on them and none elsewhere. The user's password is set to Password each
+// run: the credential Secret is the truth.
+type DBInit struct {
+	// Host and Port reach MariaDB.
+	Host string
+	Port int
+	// AdminUser and AdminPassword may create databases and users.
+	AdminUser, AdminPassword string
+	// User and Password are the service's.
+	User, Password string
+	// Databases are the service's databases.
+	Databases []string
+	// Wait is how long to wait for MariaDB to accept connections.
+	Wait time.Duration
+}
+
+// identifier is what osk accepts as a database or user name: identifiers
+// cannot be query parameters, so they are checked instead.
+var identifier = regexp.MustCompile(`^[A-Za-z0-9_]{1,64}$`)
+
+// Run creates what is missing and fixes what differs.
+func (j DBInit) Run(ctx context.Context) error {
+	if !identifier.MatchString(j.User) {
+		return fmt.Errorf("db-init: user %q: must be 1 to 64 letters, digits or underscores", j.User)
+	}
+	for _, name := range j.Databases {
+		if !identifier.MatchString(name) {
+			return fmt.Errorf("db-init: database %q: must be 1 to 64 letters, digits or underscores", name)
+		}
+	}
+	if j.Password == "" {
+		return fmt.Errorf("db-init: the password of user %s is empty", j.User)
+	}
+	db, err := j.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	type stmt struct {
+		query string
+		args  []any
+	}
+	// Passwords travel as arguments, so the statements can be logged.
+	stmts := []stmt{
+		{"CREATE USER IF NOT EXISTS ?@'%' IDENTIFIED BY ?", []any{j.User, j.Password}},
+		{"ALTER USER ?@'%' IDENTIFIED BY ?", []any{j.User, j.Password}},
+	}
+	for _, name := range j.Databases {
+		stmts = append(stmts,
+			stmt{"CREATE DATABASE IF NOT EXISTS `" + name + "` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci", nil},
+			stmt{"GRANT ALL PRIVILEGES ON `" + name + "`.* TO ?@'%'", []any{j.User}})
+	}
+	for _, s := range stmts {
+		if _, err := db.ExecContext(ctx, s.query, s.args...); err != nil {
+			return fmt.Errorf("db-init: %s: %w", s.query, err)
+		}
+	}
+	return nil
+}
+
+// connect opens a connection as the admin, waiting for MariaDB to answer.
+func (j DBInit) connect(ctx context.Context) (*sql.DB, error) {
+	cfg := mysql.NewConfig()
+	cfg.User, cfg.Passwd = j.AdminUser, j.AdminPassword
+	cfg.Net, cfg.Addr = "tcp", net.JoinHostPort(j.Host, strconv.Itoa(j.Port))
+	cfg.InterpolateParams = true // CREATE USER cannot be prepared
+	cfg.Timeout = 5 * time.Second
+	connector, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("db-init: %w", err)
+	}
+	db := sql.OpenDB(connector)
+	err = retry(ctx, j.Wait, func(ctx context.Context) error { return db.PingContext(ctx) })
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("db-init: connecting to %s as %s: %w", cfg.Addr, j.AdminUser, err)
+	}
+	return db, nil
+}
+
+// retry calls f until it succeeds or wait has passed, and returns its last
+// error.
+func retry(ctx context.Context, wait time.Duration, f func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	for {
+		err := f(ctx)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(2 * time.Second):
+		}
+	}
+}

@@ -1,0 +1,128 @@
+// Package mariadbtest runs a real MariaDB server for tests: Debian's
+// mariadbd, on loopback with a free port and a data directory of its own,
+// stopped when the test ends.
+package mariadbtest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+// Server is a running MariaDB.
+type Server struct {
+	// Host and Port reach it over TCP.
+	Host string
+	Port int
+	// AdminUser and AdminPassword may do anything, from anywhere.
+	AdminUser, AdminPassword string
+}
+
+// Start starts a MariaDB server for t, or fails t saying what to install.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	for _, bin := range []string{"mariadbd", "mariadb-install-db"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			t.Fatalf("%s not found: install Debian's mariadb-server (.ci/run does): %v", bin, err)
+		}
+	}
+	dir := t.TempDir()
+	data, sock := filepath.Join(dir, "data"), filepath.Join(dir, "mysqld.sock")
+	user := []string{}
+	if os.Geteuid() == 0 {
+		user = []string{"--user=root"}
+	}
+	install := exec.Command("mariadb-install-db", append([]string{"--no-defaults", "--datadir=" + data,
+		"--auth-root-authentication-method=socket", "--skip-test-db"}, user...)...)
+	if out, err := install.CombinedOutput(); err != nil {
+		t.Fatalf("mariadb-install-db: %v\n%s", err, out)
+	}
+	port := freePort(t)
+	log, err := os.Create(filepath.Join(dir, "mariadbd.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := exec.Command("mariadbd", append([]string{"--no-defaults", "--datadir=" + data, "--socket=" + sock,
+		"--bind-address=127.0.0.1", "--port=" + strconv.Itoa(port), "--skip-name-resolve",
+		"--pid-file=" + filepath.Join(dir, "mariadbd.pid"), "--innodb-buffer-pool-size=32M"}, user...)...)
+	server.Stdout, server.Stderr = log, log
+	if err := server.Start(); err != nil {
+		t.Fatalf("starting mariadbd: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = server.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = server.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			_ = server.Process.Kill()
+			<-done
+		}
+		log.Close()
+	})
+	s := &Server{Host: "127.0.0.1", Port: port, AdminUser: "osk_admin", AdminPassword: "admin-password-for-tests"}
+	s.createAdmin(t, sock, filepath.Join(dir, "mariadbd.log"))
+	return s
+}
+
+// createAdmin makes the admin user through root's socket login.
+func (s *Server) createAdmin(t testing.TB, sock, logPath string) {
+	t.Helper()
+	cfg := mysql.NewConfig()
+	cfg.User, cfg.Net, cfg.Addr, cfg.InterpolateParams = "root", "unix", sock, true
+	db, err := sql.Open("mysql", cfg.FormatDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for err = db.Ping(); err != nil; err = db.Ping() {
+		if time.Now().After(deadline) {
+			out, _ := os.ReadFile(logPath)
+			t.Fatalf("mariadbd did not start: %v\n%s", err, out)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, "CREATE USER ?@'%' IDENTIFIED BY ?", s.AdminUser, s.AdminPassword); err != nil {
+		t.Fatalf("creating the admin user: %v", err)
+	}
+	if _, err := db.ExecContext(ctx, "GRANT ALL PRIVILEGES ON *.* TO ?@'%' WITH GRANT OPTION", s.AdminUser); err != nil {
+		t.Fatalf("granting the admin user: %v", err)
+	}
+}
+
+// Open connects as user to database over TCP.
+func (s *Server) Open(t testing.TB, user, password, database string) *sql.DB {
+	t.Helper()
+	cfg := mysql.NewConfig()
+	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr, cfg.DBName = user, password, "tcp", net.JoinHostPort(s.Host, strconv.Itoa(s.Port)), database
+	db, err := sql.Open("mysql", cfg.FormatDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func freePort(t testing.TB) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// String describes the server.
+func (s *Server) String() string { return fmt.Sprintf("MariaDB at %s:%d", s.Host, s.Port) }

@@ -1,0 +1,90 @@
+package operator_test
+
+import (
+	"context"
+	"fmt"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/oskproject/osk/api/v1alpha1"
+	"github.com/oskproject/osk/internal/controllers"
+	"github.com/oskproject/osk/internal/sandbox/sandboxtest"
+)
+
+// BenchmarkApplyCompute and BenchmarkApplyFull measure, with the operator
+// in this process: the time from creating the deployment to APPLIED, the
+// process's CPU time per deployment, its peak resident memory, and the API
+// writes of a reconcile pass once APPLIED (target: zero).
+func BenchmarkApplyCompute(b *testing.B) { benchmarkApply(b, "compute") }
+
+// BenchmarkApplyFull is BenchmarkApplyCompute for examples/full.yaml.
+func BenchmarkApplyFull(b *testing.B) { benchmarkApply(b, "full") }
+
+func benchmarkApply(b *testing.B, example string) {
+	env := sandboxtest.Get(b)
+	env.InstallCRDs(b)
+	c := env.Client()
+	startOperator(b, env)
+	var applied time.Duration
+	var cpu time.Duration
+	var steadyWrites float64
+	for i := 0; b.Loop(); i++ {
+		ns := env.Namespace(b)
+		cpu0 := cpuTime()
+		start := time.Now()
+		d := deploy(b, c, example, ns)
+		waitState(b, c, d, v1.StateApplied, applyTimeout)
+		applied += time.Since(start)
+		cpu += cpuTime() - cpu0
+
+		before := writes()
+		poke(b, c, d)
+		time.Sleep(3 * time.Second) // the pass the annotation triggers
+		steadyWrites += writes() - before
+	}
+	n := float64(b.N)
+	b.ReportMetric(applied.Seconds()/n, "s-to-APPLIED")
+	b.ReportMetric(cpu.Seconds()/n, "cpu-s/deployment")
+	b.ReportMetric(float64(maxRSS())/1024, "peak-RSS-MiB")
+	b.ReportMetric(steadyWrites/n, "writes/steady-pass")
+}
+
+// poke changes an annotation, which makes the operator run a pass with
+// nothing to change.
+func poke(b *testing.B, c client.Client, d *v1.OpenStackDeployment) {
+	patch := client.RawPatch("application/merge-patch+json", fmt.Appendf(nil, `{"metadata":{"annotations":{"bench/poke":"%d"}}}`, time.Now().UnixNano()))
+	if err := c.Patch(context.Background(), d, patch); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func writes() float64 {
+	ch := make(chan prometheus.Metric, 100)
+	controllers.APIWrites.Collect(ch)
+	close(ch)
+	sum := 0.0
+	for m := range ch {
+		var out dto.Metric
+		_ = m.Write(&out)
+		sum += out.GetCounter().GetValue()
+	}
+	return sum
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// maxRSS is the process's peak resident memory in KiB.
+func maxRSS() int64 {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru.Maxrss
+}
