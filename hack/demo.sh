@@ -12,7 +12,7 @@ timeout=${TIMEOUT:-900}
 $osk sandbox up
 state=$($osk sandbox status | awk '/Kubeconfig:/ { print $2 }')
 export KUBECONFIG=$state
-kubectl() { $osk sandbox kubectl "$@" 2>/dev/null; }
+kubectl() { $osk sandbox kubectl "$@"; }
 
 echo "== installing osk's CRDs"
 kubectl apply --server-side -f config/crd/bases >/dev/null
@@ -25,8 +25,7 @@ echo $! >"$(dirname "$state")/operator.pid"
 
 echo "== deploying $example"
 kubectl create namespace openstack --dry-run=client -o yaml | kubectl apply -f - >/dev/null
-kubectl apply -n openstack -f "$example" >/dev/null
-name=$(kubectl apply -n openstack -f "$example" --dry-run=client -o jsonpath='{.metadata.name}')
+name=$(kubectl apply -n openstack -f "$example" -o jsonpath='{.metadata.name}')
 
 start=$SECONDS last=
 while :; do

@@ -51,14 +51,11 @@ const (
 
 // Applier applies objects for one owner.
 type Applier struct {
-	// Client writes; Reader reads (usually the manager's cache).
+	// Client writes to the API server and lists (from the manager's cache).
 	Client client.Client
-	Reader client.Reader
 	// Owner is the OpenStackDeployment; namespaced objects get a
 	// controller reference to it.
 	Owner client.Object
-	// Scheme knows every kind that is applied.
-	Scheme *runtime.Scheme
 	// Writes, when set, counts each write by verb and kind.
 	Writes func(verb, kind string)
 }
@@ -112,8 +109,7 @@ func (a *Applier) Apply(ctx context.Context, o, live client.Object) (Result, err
 		}
 		return Replaced, nil
 	}
-	obj := o.DeepCopyObject().(client.Object)
-	obj.SetResourceVersion("")
+	obj := o.DeepCopyObject().(client.Object) // the response is written into it
 	//nolint:staticcheck // typed objects are what the renderer produces.
 	err := a.Client.Patch(ctx, obj, client.Apply, client.FieldOwner(FieldManager), client.ForceOwnership)
 	a.count("apply", kind)

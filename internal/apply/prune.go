@@ -3,7 +3,6 @@ package apply
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -16,6 +15,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/oskproject/osk/internal/render"
 )
 
 // Kinds are the kinds osk renders, as empty lists, with their kind names.
@@ -37,23 +38,17 @@ func Kinds() map[string]client.ObjectList {
 // deployment deletes them only when its spec says so.
 func Retained(kind string) bool { return kind == "PersistentVolumeClaim" }
 
-// ObjectID is "Kind/namespace/name", the identity pruning compares.
-func ObjectID(kind, namespace, name string) string {
-	return strings.Join([]string{kind, namespace, name}, "/")
-}
-
-// Owned lists the owner's live objects of every kind osk renders, keyed by
-// ObjectID.
-func (a *Applier) Owned(ctx context.Context) (map[string]client.Object, error) {
-	out := map[string]client.Object{}
+// Owned lists the owner's live objects of every kind osk renders.
+func (a *Applier) Owned(ctx context.Context) (map[render.Key]client.Object, error) {
+	out := map[render.Key]client.Object{}
 	sel := client.MatchingLabels{LabelOwner: string(a.Owner.GetUID())}
 	for kind, list := range Kinds() {
-		if err := a.Reader.List(ctx, list, sel); err != nil {
+		if err := a.Client.List(ctx, list, sel); err != nil {
 			return nil, fmt.Errorf("listing %ss: %w", kind, err)
 		}
 		err := apimeta.EachListItem(list, func(o runtime.Object) error {
 			obj := o.(client.Object)
-			out[ObjectID(kind, obj.GetNamespace(), obj.GetName())] = obj
+			out[render.Key{Kind: kind, Namespace: obj.GetNamespace(), Name: obj.GetName()}] = obj
 			return nil
 		})
 		if err != nil {
@@ -65,44 +60,44 @@ func (a *Applier) Owned(ctx context.Context) (map[string]client.Object, error) {
 
 // Prune deletes the owned objects that keep does not name, except the
 // retained kinds, and returns what it deleted.
-func (a *Applier) Prune(ctx context.Context, owned map[string]client.Object, keep map[string]bool) ([]string, error) {
-	var deleted []string
-	for id, o := range owned {
-		if keep[id] || Retained(strings.SplitN(id, "/", 2)[0]) || o.GetDeletionTimestamp() != nil {
+func (a *Applier) Prune(ctx context.Context, owned map[render.Key]client.Object, keep map[render.Key]bool) ([]render.Key, error) {
+	var deleted []render.Key
+	for k, o := range owned {
+		if keep[k] || Retained(k.Kind) || o.GetDeletionTimestamp() != nil {
 			continue
 		}
-		if err := a.delete(ctx, o, id); err != nil {
+		if err := a.delete(ctx, o, k); err != nil {
 			return deleted, err
 		}
-		deleted = append(deleted, id)
+		deleted = append(deleted, k)
 	}
 	return deleted, nil
 }
 
 // DeleteAll deletes every owned object; retained kinds only when
 // withData is set. It returns how many remain to go.
-func (a *Applier) DeleteAll(ctx context.Context, owned map[string]client.Object, withData bool) (int, error) {
+func (a *Applier) DeleteAll(ctx context.Context, owned map[render.Key]client.Object, withData bool) (int, error) {
 	remaining := 0
-	for id, o := range owned {
-		if Retained(strings.SplitN(id, "/", 2)[0]) && !withData {
+	for k, o := range owned {
+		if Retained(k.Kind) && !withData {
 			continue
 		}
 		remaining++
 		if o.GetDeletionTimestamp() != nil {
 			continue
 		}
-		if err := a.delete(ctx, o, id); err != nil {
+		if err := a.delete(ctx, o, k); err != nil {
 			return remaining, err
 		}
 	}
 	return remaining, nil
 }
 
-func (a *Applier) delete(ctx context.Context, o client.Object, id string) error {
+func (a *Applier) delete(ctx context.Context, o client.Object, k render.Key) error {
 	err := a.Client.Delete(ctx, o, client.PropagationPolicy(metav1.DeletePropagationBackground))
-	a.count("delete", strings.SplitN(id, "/", 2)[0])
+	a.count("delete", k.Kind)
 	if err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("deleting %s: %w", id, err)
+		return fmt.Errorf("deleting %s: %w", k, err)
 	}
 	return nil
 }

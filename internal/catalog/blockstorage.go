@@ -22,12 +22,11 @@ const (
 // volumes do not belong to a pod; etcd coordinates them.
 func blockStorage() *Service {
 	api, uwsgi := wsgiAPI("cinder", "api", 8776, "cinder-wsgi", cinderConf, httpProbe("/"))
-	volume := daemon("cinder", "volume")
-	volume.Volumes = []Volume{cephVolume}
-	volume.Reads = append(volume.Reads, cinderRootwrap)
-	backup := daemon("cinder", "backup")
-	backup.Volumes = []Volume{cephVolume}
-	backup.Reads = append(backup.Reads, cinderRootwrap)
+	volume, backup := daemon("cinder", "volume"), daemon("cinder", "backup")
+	for _, c := range []*Component{&volume, &backup} {
+		c.Volumes = []Volume{cephVolume}
+		c.Reads = append(c.Reads, cinderRootwrap)
+	}
 	backup.When = func(c *Context) bool { return c.Features.Cinder.Backup }
 	return &Service{
 		Name:         "block-storage",

@@ -75,6 +75,11 @@ type Service struct {
 	// Infrastructure services are not listed in the spec; they run when a
 	// service that needs them runs.
 	Infrastructure bool
+	// Durable services hold data that outlives the deployment (the
+	// database): deleting the deployment keeps their volume claims unless
+	// features.database.volumeClaimPolicy is Delete. The claims of other
+	// services go with their StatefulSets.
+	Durable bool
 	// DependsOn lists the services that must be ready before this one is
 	// applied.
 	DependsOn []string
@@ -435,6 +440,7 @@ type Volume struct {
 
 // Option names one option of one file.
 type Option struct {
+	// File, Section and Key locate the option: file name, section, key.
 	File, Section, Key string
 }
 

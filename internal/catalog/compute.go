@@ -14,7 +14,7 @@ func compute() *Service {
 	metadata, metaUWSGI := wsgiAPI("nova", "metadata", 8775, "nova-metadata-wsgi", novaConf, httpProbe("/"))
 	metadata.Ports[0].Public = false
 	manage := func(args ...string) []string {
-		return append([]string{"nova-manage", "--config-file", "/etc/nova/" + novaConf}, args...)
+		return append(oslo("nova-manage", "/etc/nova", novaConf), args...)
 	}
 	return &Service{
 		Name:         "compute",
@@ -29,39 +29,34 @@ func compute() *Service {
 			{Type: "compute", Name: "nova", Component: "api", Path: "/v2.1"},
 		}},
 		Config: []ConfigFile{
-			{
-				Name: novaConf,
-				Dir:  "/etc/nova",
-				Defaults: v1.OsloFile{
-					"DEFAULT": {
-						"compute_driver": "libvirt.LibvirtDriver", "instances_path": "/var/lib/nova/instances",
-						"state_path": "/var/lib/nova", "metadata_port": "8775", "osapi_compute_listen_port": "8774",
-					},
-					"api":              {"auth_strategy": "keystone"},
-					"conductor":        {"workers": "2"},
-					"scheduler":        {"workers": "2", "discover_hosts_in_cells_interval": "300"},
-					"libvirt":          {"virt_type": "kvm", "connection_uri": "qemu+unix:///system", "live_migration_scheme": "tcp"},
-					"oslo_concurrency": {"lock_path": "/var/lib/nova/tmp"},
-					"oslo_middleware":  {"enable_proxy_headers_parsing": "true"},
-					"wsgi":             {"api_paste_config": "/etc/nova/api-paste.ini"},
-					"service_user":     {"send_service_user_token": "true"},
+			mainFile("nova", v1.OsloFile{
+				"DEFAULT": {
+					"compute_driver": "libvirt.LibvirtDriver", "instances_path": "/var/lib/nova/instances",
+					"state_path": "/var/lib/nova", "metadata_port": "8775", "osapi_compute_listen_port": "8774",
 				},
-				Wiring: standardWiring(
-					Wire{Kind: WireDatabase, Database: "nova"},
-					Wire{Kind: WireDatabase, Section: "api_database", Database: "nova_api"},
-					Wire{Kind: WireServiceAuth, Section: "neutron"},
-					Wire{Kind: WireServiceAuth, Section: "placement"},
-					Wire{Kind: WireServiceAuth, Section: "service_user"},
-					Wire{Kind: WireServiceAuth, Section: "cinder"},
-					Wire{Kind: WireServiceAuth, Section: "glance"},
-				),
-			},
+				"api":              {"auth_strategy": "keystone"},
+				"conductor":        {"workers": "2"},
+				"scheduler":        {"workers": "2", "discover_hosts_in_cells_interval": "300"},
+				"libvirt":          {"virt_type": "kvm", "connection_uri": "qemu+unix:///system", "live_migration_scheme": "tcp"},
+				"oslo_concurrency": {"lock_path": "/var/lib/nova/tmp"},
+				"oslo_middleware":  {"enable_proxy_headers_parsing": "true"},
+				"wsgi":             {"api_paste_config": "/etc/nova/api-paste.ini"},
+				"service_user":     {"send_service_user_token": "true"},
+			}, standardWiring(
+				Wire{Kind: WireDatabase, Database: "nova"},
+				Wire{Kind: WireDatabase, Section: "api_database", Database: "nova_api"},
+				Wire{Kind: WireServiceAuth, Section: "neutron"},
+				Wire{Kind: WireServiceAuth, Section: "placement"},
+				Wire{Kind: WireServiceAuth, Section: "service_user"},
+				Wire{Kind: WireServiceAuth, Section: "cinder"},
+				Wire{Kind: WireServiceAuth, Section: "glance"},
+			)),
 			apiUWSGI, metaUWSGI,
 		},
 		Components: []Component{
 			api, metadata,
-			worker("scheduler", []string{"nova-scheduler", "--config-file", "/etc/nova/" + novaConf}, novaConf),
-			worker("conductor", []string{"nova-conductor", "--config-file", "/etc/nova/" + novaConf}, novaConf),
+			daemon("nova", "scheduler"),
+			daemon("nova", "conductor"),
 			consoleProxy(v1.ConsoleNoVNC, "novncproxy", 6080),
 			consoleProxy(v1.ConsoleSpice, "spicehtml5proxy", 6082),
 			consoleProxy(v1.ConsoleSerial, "serialproxy", 6083),
@@ -80,7 +75,7 @@ func compute() *Service {
 
 // consoleProxy is the console proxy of one console kind.
 func consoleProxy(kind v1.ConsoleKind, binary string, port int32) Component {
-	c := worker(binary, []string{"nova-" + binary, "--config-file", "/etc/nova/" + novaConf}, novaConf)
+	c := daemon("nova", binary)
 	c.Scale, c.Profile = ScaleAPI, ProfileLight
 	c.Ports = []Port{{Name: "proxy", Port: port, Public: true}}
 	c.Probe = tcpProbe()
@@ -90,8 +85,7 @@ func consoleProxy(kind v1.ConsoleKind, binary string, port int32) Component {
 
 func novaCompute() Component {
 	c := agent("compute", RoleCompute,
-		[]string{"nova-compute", "--config-file", "/etc/nova/" + novaConf, "--config-file", NodeConfigDir + "/node.conf"},
-		novaConf)
+		append(oslo("nova-compute", "/etc/nova", novaConf), "--config-file", NodeConfigDir+"/node.conf"), novaConf)
 	c.HostPID = true
 	c.Volumes = append(append([]Volume(nil), computeHostVolumes...), withWhen(cephVolume, func(ctx *Context) bool {
 		return ctx.Features.Nova.ImagesBackend == v1.ImagesCeph || ctx.Enabled("block-storage")
@@ -114,8 +108,8 @@ func novaCompute() Component {
 
 func novaFeatures(c *Context, f Files) {
 	n := c.Features.Nova
-	wsgiModuleSince(c, f, "nova-api-uwsgi.ini", "epoxy", "nova.wsgi.osapi_compute:application")
-	wsgiModuleSince(c, f, "nova-metadata-uwsgi.ini", "epoxy", "nova.wsgi.metadata:application")
+	wsgiModuleSince(c, f, uwsgiFile("nova", "api"), "epoxy", "nova.wsgi.osapi_compute:application")
+	wsgiModuleSince(c, f, uwsgiFile("nova", "metadata"), "epoxy", "nova.wsgi.metadata:application")
 	f.Set(novaConf, "DEFAULT", "cpu_allocation_ratio", n.AllocationRatios.CPU)
 	f.Set(novaConf, "DEFAULT", "ram_allocation_ratio", n.AllocationRatios.RAM)
 	f.Set(novaConf, "DEFAULT", "disk_allocation_ratio", n.AllocationRatios.Disk)

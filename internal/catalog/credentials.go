@@ -36,22 +36,3 @@ func CredentialSecret(project string) string { return project + "-credentials" }
 
 // BusSecret returns the name of a RabbitMQ instance's admin Secret.
 func BusSecret(bus string) string { return "rabbitmq-" + bus + "-credentials" }
-
-// CredentialKeys returns the keys of the service's credential Secret that
-// osk must generate.
-func (s *Service) CredentialKeys() []string {
-	var keys []string
-	if len(s.Databases) > 0 {
-		keys = append(keys, KeyDatabasePassword)
-	}
-	if s.Messaging {
-		keys = append(keys, KeyMessagingPassword)
-	}
-	if s.Keystone != nil && s.Keystone.User {
-		keys = append(keys, KeyKeystonePassword)
-	}
-	if s.Keystone != nil && s.Keystone.Domain != nil {
-		keys = append(keys, KeyDomainPassword)
-	}
-	return append(keys, s.ExtraCredentials...)
-}

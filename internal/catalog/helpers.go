@@ -12,9 +12,9 @@ import (
 const openstackBin = "/var/lib/openstack/bin"
 
 // wsgiAPI returns an API component served by uWSGI and the uWSGI file it
-// reads. The service's main file is read too.
-func wsgiAPI(project, name string, port int32, script, mainFile string, probe Probe) (Component, ConfigFile) {
-	uwsgi := fmt.Sprintf("%s-%s-uwsgi.ini", project, name)
+// reads. The service's main file, conf, is read too.
+func wsgiAPI(project, name string, port int32, script, conf string, probe Probe) (Component, ConfigFile) {
+	uwsgi := uwsgiFile(project, name)
 	c := Component{
 		Name:    name,
 		Kind:    Deployment,
@@ -24,7 +24,7 @@ func wsgiAPI(project, name string, port int32, script, mainFile string, probe Pr
 		Command: []string{"uwsgi", "--ini", "/etc/" + project + "/" + uwsgi},
 		Ports:   []Port{{Name: "api", Port: port, Public: true}},
 		Probe:   probe,
-		Reads:   []string{mainFile, uwsgi},
+		Reads:   []string{conf, uwsgi},
 		Workers: &Option{File: uwsgi, Section: "uwsgi", Key: "processes"},
 	}
 	f := ConfigFile{
@@ -62,6 +62,13 @@ func worker(name string, command []string, reads ...string) Component {
 	}
 }
 
+// daemon returns a control-plane worker that runs <project>-<name> with the
+// project's main file.
+func daemon(project, name string) Component {
+	conf := project + ".conf"
+	return worker(name, oslo(project+"-"+name, "/etc/"+project, conf), conf)
+}
+
 // agent returns a component that runs on every node of a role with the
 // host's network and privileges.
 func agent(name, role string, command []string, reads ...string) Component {
@@ -87,6 +94,12 @@ func oslo(binary, dir string, files ...string) []string {
 	return cmd
 }
 
+// dbSync returns a project's db-sync job: it reads the main file and runs
+// once db-init has created the database.
+func dbSync(project string, command ...string) Job {
+	return Job{Name: "db-sync", Command: command, Reads: []string{project + ".conf"}, After: []string{"db-init"}}
+}
+
 // shell runs a script with sh -ec, so the first failing step fails the job.
 func shell(script string) []string { return []string{"/bin/sh", "-ec", script} }
 
@@ -99,6 +112,11 @@ func tcpProbe() Probe { return Probe{Kind: ProbeTCP} }
 // processProbe checks that a process of the given name runs in the pod.
 func processProbe(name string) Probe {
 	return Probe{Kind: ProbeExec, Command: []string{"pgrep", "-f", name}}
+}
+
+// mainFile returns a project's oslo.config file, /etc/<project>/<project>.conf.
+func mainFile(project string, defaults v1.OsloFile, wiring []Wire) ConfigFile {
+	return ConfigFile{Name: project + ".conf", Dir: "/etc/" + project, Defaults: defaults, Wiring: wiring}
 }
 
 // standardWiring is what every OpenStack service's main file gets: its
@@ -131,4 +149,9 @@ var cephVolume = Volume{Name: "ceph", Kind: VolumeCephKeys, MountPath: "/etc/cep
 func withWhen(v Volume, when func(c *Context) bool) Volume {
 	v.When = when
 	return v
+}
+
+// uwsgiFile is the name of the uWSGI file of a project's API component.
+func uwsgiFile(project, component string) string {
+	return fmt.Sprintf("%s-%s-uwsgi.ini", project, component)
 }

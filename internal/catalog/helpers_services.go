@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	v1 "github.com/oskproject/osk/api/v1alpha1"
 	"github.com/oskproject/osk/internal/release"
 )
 
@@ -18,29 +17,11 @@ import (
 // none of them to /etc.
 const openstackEtc = "/var/lib/openstack/etc"
 
-// mainFile returns a project's oslo.config file, /etc/<project>/<project>.conf.
-func mainFile(project string, defaults v1.OsloFile, wiring []Wire) ConfigFile {
-	return ConfigFile{Name: project + ".conf", Dir: "/etc/" + project, Defaults: defaults, Wiring: wiring}
-}
-
-// daemon returns a control-plane worker that runs <project>-<name> with the
-// project's main file.
-func daemon(project, name string) Component {
-	conf := project + ".conf"
-	return worker(name, oslo(project+"-"+name, "/etc/"+project, conf), conf)
-}
-
 // sized sets the option that holds a component's number of worker
 // processes, which the size table fills.
 func sized(c Component, file, section, key string) Component {
 	c.Workers = &Option{File: file, Section: section, Key: key}
 	return c
-}
-
-// dbSync returns a project's db-sync job: it reads the main file and runs
-// once db-init has created the database.
-func dbSync(project string, command ...string) Job {
-	return Job{Name: "db-sync", Command: command, Reads: []string{project + ".conf"}, After: []string{"db-init"}}
 }
 
 // setAll sets several options of one section of a file.

@@ -23,6 +23,7 @@ func database() *Service {
 		Project:        "mariadb",
 		Description:    "MariaDB Galera cluster shared by every service, one database and user each.",
 		Infrastructure: true,
+		Durable:        true,
 		Image:          "mariadb",
 		Config: []ConfigFile{{
 			Name: "galera.cnf",

@@ -24,8 +24,9 @@ func keyManager() *Service {
 	// Before 2024.1 Barbican reads its database from [DEFAULT] sql_connection.
 	legacyDB := databaseURLEnv("barbican", "barbican", "DEFAULT", "sql_connection")
 	kek := Env{Name: "BARBICAN_KEK", Secret: CredentialSecret("barbican"), Key: barbicanKEK}
-	api.Env = append(append(api.Env, legacyDB...), kek)
-	work.Env = append(append(work.Env, legacyDB...), kek)
+	for _, c := range []*Component{&api, &work} {
+		c.Env = append(append(c.Env, legacyDB...), kek)
+	}
 	upgrade := dbSync("barbican", "barbican-manage", "db", "upgrade")
 	upgrade.Env = legacyDB
 	return &Service{

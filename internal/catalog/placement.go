@@ -16,29 +16,19 @@ func placement() *Service {
 			{Type: "placement", Name: "placement", Component: "api"},
 		}},
 		Config: []ConfigFile{
-			{
-				Name: "placement.conf",
-				Dir:  "/etc/placement",
-				Defaults: v1.OsloFile{
-					"api":             {"auth_strategy": "keystone"},
-					"oslo_middleware": {"enable_proxy_headers_parsing": "true"},
-				},
-				Wiring: []Wire{
-					{Kind: WireDatabase, Section: "placement_database", Database: "placement"},
-					{Kind: WireAuthToken}, {Kind: WireLogging},
-				},
-			},
+			mainFile("placement", v1.OsloFile{
+				"api":             {"auth_strategy": "keystone"},
+				"oslo_middleware": {"enable_proxy_headers_parsing": "true"},
+			}, []Wire{
+				{Kind: WireDatabase, Section: "placement_database", Database: "placement"},
+				{Kind: WireAuthToken}, {Kind: WireLogging},
+			}),
 			uwsgi,
 		},
 		Components: []Component{api},
+		Jobs:       []Job{dbSync("placement", "placement-manage", "--config-file", "/etc/placement/placement.conf", "db", "sync")},
 		Features: func(c *Context, f Files) {
 			wsgiModuleSince(c, f, uwsgi.Name, "epoxy", "placement.wsgi.api:application")
 		},
-		Jobs: []Job{{
-			Name:    "db-sync",
-			Command: []string{"placement-manage", "--config-file", "/etc/placement/placement.conf", "db", "sync"},
-			Reads:   []string{"placement.conf"},
-			After:   []string{"db-init"},
-		}},
 	}
 }

@@ -24,6 +24,7 @@ func telemetry() []*Service {
 	services := []*Service{telemetryMetric(), telemetryAlarming(), telemetryMetering(), telemetryEvent()}
 	for _, s := range services {
 		s.PartOf = "telemetry"
+		s.UpgradeOrder = telemetryOrder
 	}
 	return services
 }
@@ -46,13 +47,12 @@ func telemetryMetric() *Service {
 	upgrade := dbSync("gnocchi", oslo("gnocchi-upgrade", "/etc/gnocchi", gnocchiConf)...)
 	upgrade.Volumes, upgrade.Env = []Volume{cephVolume}, indexer
 	return &Service{
-		Name:         "telemetry-metric",
-		Project:      "gnocchi",
-		Description:  "Gnocchi: the metric store of telemetry, in Ceph.",
-		DependsOn:    []string{"identity"},
-		Image:        "gnocchi",
-		Databases:    []string{"gnocchi"},
-		UpgradeOrder: telemetryOrder,
+		Name:        "telemetry-metric",
+		Project:     "gnocchi",
+		Description: "Gnocchi: the metric store of telemetry, in Ceph.",
+		DependsOn:   []string{"identity"},
+		Image:       "gnocchi",
+		Databases:   []string{"gnocchi"},
 		Keystone: &Keystone{User: true, Endpoints: []Endpoint{
 			{Type: "metric", Name: "gnocchi", Component: "api"},
 		}},
@@ -79,14 +79,13 @@ func telemetryMetric() *Service {
 func telemetryAlarming() *Service {
 	api, uwsgi := wsgiAPI("aodh", "api", 8042, "aodh-api", aodhConf, httpProbe("/"))
 	return &Service{
-		Name:         "telemetry-alarming",
-		Project:      "aodh",
-		Description:  "Aodh: alarms on telemetry.",
-		DependsOn:    []string{"identity", "coordination"},
-		Image:        "aodh",
-		Databases:    []string{"aodh"},
-		Messaging:    true,
-		UpgradeOrder: telemetryOrder,
+		Name:        "telemetry-alarming",
+		Project:     "aodh",
+		Description: "Aodh: alarms on telemetry.",
+		DependsOn:   []string{"identity", "coordination"},
+		Image:       "aodh",
+		Databases:   []string{"aodh"},
+		Messaging:   true,
 		Keystone: &Keystone{User: true, Endpoints: []Endpoint{
 			{Type: "alarming", Name: "aodh", Component: "api"},
 		}},
@@ -124,14 +123,13 @@ func telemetryMetering() *Service {
 	compute := agent("compute", RoleCompute, poll("compute"), ceilometerConf, pollingFile)
 	compute.Volumes = []Volume{libvirtRunVolume}
 	return &Service{
-		Name:         "telemetry-metering",
-		Project:      "ceilometer",
-		Description:  "Ceilometer: polls and collects meters into Gnocchi.",
-		DependsOn:    []string{"identity", "telemetry-metric", "coordination"},
-		Image:        "ceilometer",
-		Messaging:    true,
-		UpgradeOrder: telemetryOrder,
-		Keystone:     &Keystone{User: true},
+		Name:        "telemetry-metering",
+		Project:     "ceilometer",
+		Description: "Ceilometer: polls and collects meters into Gnocchi.",
+		DependsOn:   []string{"identity", "telemetry-metric", "coordination"},
+		Image:       "ceilometer",
+		Messaging:   true,
+		Keystone:    &Keystone{User: true},
 		Config: []ConfigFile{
 			mainFile("ceilometer", v1.OsloFile{
 				"service_credentials": {"interface": "internalURL"},
@@ -187,12 +185,11 @@ func pollingSources(c *Context) []byte {
 // the telemetry group keeps its historical shape.
 func telemetryEvent() *Service {
 	return &Service{
-		Name:         "telemetry-event",
-		Project:      "panko",
-		Description:  "Panko: the event store of telemetry (retired upstream after Wallaby).",
-		DependsOn:    []string{"identity"},
-		Image:        "panko",
-		UpgradeOrder: telemetryOrder,
-		Releases:     &ReleaseRange{Until: "wallaby"},
+		Name:        "telemetry-event",
+		Project:     "panko",
+		Description: "Panko: the event store of telemetry (retired upstream after Wallaby).",
+		DependsOn:   []string{"identity"},
+		Image:       "panko",
+		Releases:    &ReleaseRange{Until: "wallaby"},
 	}
 }

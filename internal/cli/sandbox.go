@@ -69,7 +69,9 @@ func newSandboxKubectlCommand(name *string) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("sandbox %q: %w; start it with: %s", *name, err, sandboxCommand(*name, "up"))
 			}
-			bins, err := buildSandboxBinaries(cmd.Context(), cmd)
+			// A running sandbox means its binaries are built: find them
+			// without a word, so that kubectl's output is all there is.
+			bins, err := sandboxBinaries(cmd.Context(), slog.New(slog.DiscardHandler))
 			if err != nil {
 				return err
 			}
@@ -110,11 +112,17 @@ func newSandboxBuildCommand() *cobra.Command {
 // by the osk repository containing the working directory, logging progress
 // to the command's standard error.
 func buildSandboxBinaries(ctx context.Context, cmd *cobra.Command) (*sandbox.Binaries, error) {
+	return sandboxBinaries(ctx, slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil)))
+}
+
+// sandboxBinaries builds, or finds in the cache, the binaries pinned by the
+// osk repository containing the working directory.
+func sandboxBinaries(ctx context.Context, logger *slog.Logger) (*sandbox.Binaries, error) {
 	tools, err := sandbox.LoadToolsFrom(".")
 	if err != nil {
 		return nil, err
 	}
-	return tools.Build(ctx, slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil)))
+	return tools.Build(ctx, logger)
 }
 
 // sandboxUpOptions are the flags of "osk sandbox up".
@@ -175,7 +183,7 @@ func (o *sandboxUpOptions) runDetached(ctx context.Context, cmd *cobra.Command) 
 		return errors.Join(fmt.Errorf("starting sandbox %q: %w", *o.name, err), os.RemoveAll(dir))
 	}
 	if err := child.Process.Release(); err != nil {
-		return err
+		return fmt.Errorf("detaching sandbox %q: %w", *o.name, err)
 	}
 	return o.printUsage(cmd.OutOrStdout(), dir, bins)
 }

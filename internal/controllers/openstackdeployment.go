@@ -14,7 +14,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/record"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -35,11 +34,10 @@ const Finalizer = "osk.dev/cleanup"
 type OpenStackDeploymentReconciler struct {
 	// Client reads from the manager's cache and writes to the API server.
 	Client client.Client
-	// APIReader reads from the API server directly, for the credentials,
-	// which must never be generated twice because a cache lagged.
+	// APIReader reads from the API server directly. Credentials are read
+	// from the cache; before a generated value is stored, the Secret is read
+	// here, so that a lagging cache never makes osk overwrite one.
 	APIReader client.Reader
-	// Scheme knows osk's kinds and every kind it renders.
-	Scheme *runtime.Scheme
 	// Recorder records events on the deployments.
 	Recorder record.EventRecorder
 	// Render tunes the renderer (osk's own image).
@@ -84,7 +82,7 @@ func (r *OpenStackDeploymentReconciler) Reconcile(ctx context.Context, req ctrl.
 	return r.reconcile(ctx, d)
 }
 
-// reconcile runs the phases of a pass: render, credentials, observe, plan,
+// reconcile runs the phases of a pass: render, credentials, plan,
 // apply, prune, status.
 func (r *OpenStackDeploymentReconciler) reconcile(ctx context.Context, d *v1.OpenStackDeployment) (ctrl.Result, error) {
 	p := &pass{r: r, d: d, applier: r.applier(d)}
@@ -96,7 +94,7 @@ func (r *OpenStackDeploymentReconciler) reconcile(ctx context.Context, d *v1.Ope
 		run  func(context.Context) error
 	}{
 		{"credentials", p.credentials},
-		{"observe", p.observe},
+		{"plan", p.plan},
 		{"apply", p.apply},
 		{"prune", p.prune},
 	} {
@@ -110,7 +108,7 @@ func (r *OpenStackDeploymentReconciler) reconcile(ctx context.Context, d *v1.Ope
 }
 
 func (r *OpenStackDeploymentReconciler) applier(d *v1.OpenStackDeployment) *apply.Applier {
-	return &apply.Applier{Client: r.Client, Reader: r.Client, Owner: d, Scheme: r.Scheme, Writes: countWrite}
+	return &apply.Applier{Client: r.Client, Owner: d, Writes: countWrite}
 }
 
 // finalize removes what the deployment created, except its data unless

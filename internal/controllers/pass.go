@@ -27,8 +27,8 @@ type pass struct {
 	applier *apply.Applier
 	creds   *credentials.Store
 	result  *render.Result
-	owned   map[string]client.Object
-	plan    *lifecycle.Plan
+	owned   map[render.Key]client.Object
+	decided *lifecycle.Plan
 }
 
 // render validates the spec and renders it with the deployment's
@@ -41,7 +41,7 @@ func (p *pass) render(ctx context.Context) bool {
 		return false
 	}
 	secrets := &corev1.SecretList{}
-	if err := p.r.APIReader.List(ctx, secrets, client.InNamespace(p.d.Namespace), client.MatchingLabels{credentialsLabel: p.d.Name}); err != nil {
+	if err := p.r.Client.List(ctx, secrets, client.InNamespace(p.d.Namespace), client.MatchingLabels{credentialsLabel: p.d.Name}); err != nil {
 		p.fail(v1.ConditionReady, "ReconcileError", "reading credentials: "+err.Error())
 		return false
 	}
@@ -86,28 +86,24 @@ func (p *pass) credentials(ctx context.Context) error {
 	return nil
 }
 
-// observe reads the deployment's live objects from the cache.
-func (p *pass) observe(ctx context.Context) error {
+// plan reads the deployment's live objects from the cache and decides
+// what to apply.
+func (p *pass) plan(ctx context.Context) error {
 	owned, err := p.applier.Owned(ctx)
 	if err != nil {
 		return err
 	}
 	p.owned = owned
-	live := make(map[lifecycle.Key]client.Object, len(owned))
-	for id, o := range owned {
-		kind := strings.SplitN(id, "/", 2)[0]
-		live[lifecycle.Key{Kind: kind, Namespace: o.GetNamespace(), Name: o.GetName()}] = o
-	}
-	p.plan = lifecycle.Decide(lifecycle.Input{Objects: p.result.Objects, Needs: p.result.Needs, Live: live})
+	p.decided = lifecycle.Decide(lifecycle.Input{Objects: p.result.Objects, Needs: p.result.Needs, Live: owned})
 	return nil
 }
 
 // apply carries out the plan.
 func (p *pass) apply(ctx context.Context) error {
 	logger := log.FromContext(ctx)
-	for _, o := range p.plan.Apply {
-		k := lifecycle.KeyOf(o)
-		res, err := p.applier.Apply(ctx, o, p.owned[apply.ObjectID(k.Kind, k.Namespace, k.Name)])
+	for _, o := range p.decided.Apply {
+		k := render.KeyOf(o)
+		res, err := p.applier.Apply(ctx, o, p.owned[k])
 		if err != nil {
 			return err
 		}
@@ -120,14 +116,13 @@ func (p *pass) apply(ctx context.Context) error {
 
 // prune deletes what the deployment no longer renders.
 func (p *pass) prune(ctx context.Context) error {
-	keep := make(map[string]bool, len(p.result.Objects))
+	keep := make(map[render.Key]bool, len(p.result.Objects))
 	for _, o := range p.result.Objects {
-		k := lifecycle.KeyOf(o)
-		keep[apply.ObjectID(k.Kind, k.Namespace, k.Name)] = true
+		keep[render.KeyOf(o)] = true
 	}
 	deleted, err := p.applier.Prune(ctx, p.owned, keep)
-	for _, id := range deleted {
-		log.FromContext(ctx).Info("pruned", "object", id)
+	for _, k := range deleted {
+		log.FromContext(ctx).Info("pruned", "object", k.String())
 	}
 	return err
 }
@@ -135,7 +130,7 @@ func (p *pass) prune(ctx context.Context) error {
 // status sums the plan up.
 func (p *pass) status() {
 	s := &p.d.Status
-	pl := p.plan
+	pl := p.decided
 	s.ObservedGeneration = p.d.Generation
 	s.State = pl.State()
 	s.Progress = fmt.Sprintf("%d/%d", pl.Ready, pl.Total)

@@ -87,19 +87,16 @@ func random(alphabet string, n int) ([]byte, error) {
 // its Secrets and those generated during a render. It is the renderer's
 // Credentials; a value is generated the first time it is asked for.
 type Store struct {
-	values  map[string]map[string][]byte
-	missing map[string]map[string]bool
-	err     error
+	stored    map[string]map[string][]byte // by Secret, then key
+	generated map[string]map[string][]byte
+	err       error
 }
 
 // NewStore returns a store holding the data of the given Secrets.
 func NewStore(secrets []corev1.Secret) *Store {
-	s := &Store{values: map[string]map[string][]byte{}, missing: map[string]map[string]bool{}}
+	s := &Store{stored: map[string]map[string][]byte{}, generated: map[string]map[string][]byte{}}
 	for _, sec := range secrets {
-		s.values[sec.Name] = maps.Clone(sec.Data)
-		if s.values[sec.Name] == nil {
-			s.values[sec.Name] = map[string][]byte{}
-		}
+		s.stored[sec.Name] = sec.Data
 	}
 	return s
 }
@@ -107,7 +104,10 @@ func NewStore(secrets []corev1.Secret) *Store {
 // Value returns one key of one Secret, generating it when the Secret
 // lacks it.
 func (s *Store) Value(secret, key string) string {
-	if v, ok := s.values[secret][key]; ok {
+	if v, ok := s.stored[secret][key]; ok {
+		return string(v)
+	}
+	if v, ok := s.generated[secret][key]; ok {
 		return string(v)
 	}
 	v, err := Value(secret, key)
@@ -115,19 +115,11 @@ func (s *Store) Value(secret, key string) string {
 		s.err = err
 		return ""
 	}
-	s.set(secret, key, v)
+	if s.generated[secret] == nil {
+		s.generated[secret] = map[string][]byte{}
+	}
+	s.generated[secret][key] = v
 	return string(v)
-}
-
-func (s *Store) set(secret, key string, v []byte) {
-	if s.values[secret] == nil {
-		s.values[secret] = map[string][]byte{}
-	}
-	if s.missing[secret] == nil {
-		s.missing[secret] = map[string]bool{}
-	}
-	s.values[secret][key] = v
-	s.missing[secret][key] = true
 }
 
 // Require makes sure the store holds what the rendered objects reference:
@@ -142,11 +134,11 @@ func (s *Store) Require(objs []client.Object) error {
 		switch {
 		case ref.Key != "":
 			s.Value(ref.Secret, ref.Key)
-		case keyRepository(ref.Secret) && len(s.values[ref.Secret]) == 0:
+		case keyRepository(ref.Secret) && len(s.stored[ref.Secret]) == 0:
 			for _, k := range keyRepositoryKeys {
 				s.Value(ref.Secret, k)
 			}
-		case !keyRepository(ref.Secret) && s.values[ref.Secret] == nil:
+		case !keyRepository(ref.Secret) && s.stored[ref.Secret] == nil && s.generated[ref.Secret] == nil:
 			return fmt.Errorf("secret %s is mounted whole but osk does not know its keys", ref.Secret)
 		}
 	}
@@ -158,12 +150,8 @@ func (s *Store) Require(objs []client.Object) error {
 // keys never appear.
 func (s *Store) Changes() []Change {
 	var out []Change
-	for _, name := range slices.Sorted(maps.Keys(s.missing)) {
-		c := Change{Secret: name, Data: map[string][]byte{}}
-		for k := range s.missing[name] {
-			c.Data[k] = s.values[name][k]
-		}
-		out = append(out, c)
+	for _, name := range slices.Sorted(maps.Keys(s.generated)) {
+		out = append(out, Change{Secret: name, Data: s.generated[name]})
 	}
 	return out
 }

@@ -7,6 +7,7 @@ package jobs
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net"
 	"regexp"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"k8s.io/apimachinery/pkg/util/wait"
 )
 
 // DBInit creates a service's databases and its user, with every privilege
@@ -89,28 +91,14 @@ func (j DBInit) connect(ctx context.Context) (*sql.DB, error) {
 		return nil, fmt.Errorf("db-init: %w", err)
 	}
 	db := sql.OpenDB(connector)
-	err = retry(ctx, j.Wait, func(ctx context.Context) error { return db.PingContext(ctx) })
+	var last error
+	err = wait.PollUntilContextTimeout(ctx, 2*time.Second, j.Wait, true, func(ctx context.Context) (bool, error) {
+		last = db.PingContext(ctx)
+		return last == nil, nil
+	})
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("db-init: connecting to %s as %s: %w", cfg.Addr, j.AdminUser, err)
+		return nil, fmt.Errorf("db-init: connecting to %s as %s: %w", cfg.Addr, j.AdminUser, errors.Join(err, last))
 	}
 	return db, nil
-}
-
-// retry calls f until it succeeds or wait has passed, and returns its last
-// error.
-func retry(ctx context.Context, wait time.Duration, f func(context.Context) error) error {
-	ctx, cancel := context.WithTimeout(ctx, wait)
-	defer cancel()
-	for {
-		err := f(ctx)
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(2 * time.Second):
-		}
-	}
 }

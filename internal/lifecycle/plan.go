@@ -24,18 +24,6 @@ import (
 	"github.com/oskproject/osk/internal/render"
 )
 
-// Key names an object of a deployment.
-type Key struct {
-	Kind, Namespace, Name string
-}
-
-// KeyOf returns the key of an object that carries its TypeMeta.
-func KeyOf(o client.Object) Key {
-	return Key{Kind: o.GetObjectKind().GroupVersionKind().Kind, Namespace: o.GetNamespace(), Name: o.GetName()}
-}
-
-func (k Key) String() string { return k.Kind + "/" + k.Name }
-
 // Input is what Plan decides from.
 type Input struct {
 	// Objects are the rendered objects, each labelled with its service.
@@ -45,7 +33,7 @@ type Input struct {
 	Needs map[string][]string
 	// Live holds the cluster's objects by key; a missing key is an object
 	// that does not exist.
-	Live map[Key]client.Object
+	Live map[render.Key]client.Object
 }
 
 // Plan is what to do next and where the deployment stands.
@@ -78,9 +66,15 @@ func Decide(in Input) *Plan {
 		svc := o.GetLabels()[render.LabelService]
 		steps[svc] = append(steps[svc], o)
 	}
+	// Each object is judged once; the steps look the judgements up.
+	obs := make(observed, len(in.Objects))
+	for _, o := range in.Objects {
+		k := render.KeyOf(o)
+		obs[k] = Observe(o, in.Live[k])
+	}
 	p := &Plan{Services: map[string]v1.ServiceStatus{}, Total: len(in.Needs)}
 	for _, svc := range order(in.Needs) {
-		st := planStep(in, p, svc, steps[svc])
+		st := planStep(in.Needs, obs, p, svc, steps[svc])
 		p.Services[svc] = st
 		switch st.State {
 		case v1.ServiceReady:
@@ -116,8 +110,13 @@ func order(needs map[string][]string) []string {
 	return out
 }
 
+// observed holds what each rendered object's live counterpart says.
+type observed map[render.Key]Readiness
+
+func (obs observed) of(o client.Object) Readiness { return obs[render.KeyOf(o)] }
+
 // planStep plans one service.
-func planStep(in Input, p *Plan, svc string, objs []client.Object) v1.ServiceStatus {
+func planStep(needs map[string][]string, obs observed, p *Plan, svc string, objs []client.Object) v1.ServiceStatus {
 	var base, jobs, late, workloads []client.Object
 	for _, o := range objs {
 		switch o.(type) {
@@ -135,19 +134,19 @@ func planStep(in Input, p *Plan, svc string, objs []client.Object) v1.ServiceSta
 	}
 	st := v1.ServiceStatus{Total: int32(len(workloads))}
 	for _, w := range workloads {
-		if Observe(w, in.Live[KeyOf(w)]).Ready {
+		if obs.of(w).Ready {
 			st.Ready++
 		}
 	}
 	p.Workloads += len(workloads)
 	p.Healthy += int(st.Ready)
 
-	if waiting := unready(p, in.Needs[svc], in.Needs); len(waiting) > 0 {
+	if waiting := unready(p, needs[svc], needs); len(waiting) > 0 {
 		st.State, st.Message = v1.ServiceWaiting, "waiting for "+strings.Join(waiting, ", ")
 		return st
 	}
 	p.Apply = append(p.Apply, base...)
-	jobsDone, why, failed := runJobs(in, p, jobs, nil)
+	jobsDone, why, failed := runJobs(obs, p, jobs, nil)
 	if failed {
 		st.State, st.Message = v1.ServiceFailed, why
 		return st
@@ -158,10 +157,10 @@ func planStep(in Input, p *Plan, svc string, objs []client.Object) v1.ServiceSta
 	}
 	p.Apply = append(p.Apply, workloads...)
 	if int(st.Ready) < len(workloads) {
-		st.State, st.Message = v1.ServiceApplying, notReady(in, workloads)
+		st.State, st.Message = v1.ServiceApplying, notReady(obs, workloads)
 		return st
 	}
-	lateDone, why, failed := runJobs(in, p, late, jobs)
+	lateDone, why, failed := runJobs(obs, p, late, jobs)
 	switch {
 	case failed:
 		st.State, st.Message = v1.ServiceFailed, why
@@ -187,14 +186,14 @@ func unready(p *Plan, needs []string, enabled map[string][]string) []string {
 // runJobs adds to the plan every Job whose predecessors (among jobs and
 // earlier) have succeeded, and reports whether all succeeded, what the
 // first unfinished one waits for, and whether one failed.
-func runJobs(in Input, p *Plan, jobs, earlier []client.Object) (done bool, why string, failed bool) {
+func runJobs(obs observed, p *Plan, jobs, earlier []client.Object) (done bool, why string, failed bool) {
 	succeeded := map[string]bool{} // by name, for every job of the step
 	for _, j := range slices.Concat(earlier, jobs) {
-		succeeded[j.GetName()] = Observe(j, in.Live[KeyOf(j)]).Ready
+		succeeded[j.GetName()] = obs.of(j).Ready
 	}
 	done = true
 	for _, j := range jobs {
-		r := Observe(j, in.Live[KeyOf(j)])
+		r := obs.of(j)
 		if r.Ready {
 			continue
 		}
@@ -230,10 +229,10 @@ func after(j client.Object, succeeded map[string]bool) []string {
 }
 
 // notReady describes the first workload that is not ready.
-func notReady(in Input, workloads []client.Object) string {
+func notReady(obs observed, workloads []client.Object) string {
 	for _, w := range workloads {
-		if r := Observe(w, in.Live[KeyOf(w)]); !r.Ready {
-			return fmt.Sprintf("%s: %s", KeyOf(w), r.Reason)
+		if r := obs.of(w); !r.Ready {
+			return fmt.Sprintf("%s: %s", render.KeyOf(w), r.Reason)
 		}
 	}
 	return ""

@@ -81,7 +81,7 @@ func Run(ctx context.Context, config *rest.Config, o Options) error {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
 	r := &controllers.OpenStackDeploymentReconciler{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: scheme,
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
 		Recorder: mgr.GetEventRecorderFor("osk"),
 		Render:   render.Options{OskImage: o.OskImage},
 	}

@@ -157,3 +157,18 @@ func PodSpec(o client.Object) *corev1.PodSpec {
 	}
 	return nil
 }
+
+// Key names an object: its kind, namespace (empty when cluster-scoped) and
+// name. Planning, applying and pruning compare objects by key.
+type Key struct {
+	Kind, Namespace, Name string
+}
+
+// KeyOf returns the key of an object that carries its TypeMeta, as every
+// rendered object does.
+func KeyOf(o client.Object) Key {
+	return Key{Kind: o.GetObjectKind().GroupVersionKind().Kind, Namespace: o.GetNamespace(), Name: o.GetName()}
+}
+
+// String is "Kind/name".
+func (k Key) String() string { return k.Kind + "/" + k.Name }

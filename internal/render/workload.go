@@ -63,18 +63,18 @@ func subset(a, b map[string][]byte) bool {
 	return true
 }
 
-// podController renders the Deployment, StatefulSet or DaemonSet.
 // claimsWhenDeleted says what happens to a StatefulSet's claims when osk
-// deletes it: the database keeps its data unless the spec says otherwise;
-// the other StatefulSets (message queues, coordination, caches) hold
+// deletes it: a durable service keeps its data unless the spec says
+// otherwise; the others (message queues, coordination, caches) hold
 // nothing that outlives the deployment.
 func (m *model) claimsWhenDeleted(s *catalog.Service) appsv1.PersistentVolumeClaimRetentionPolicyType {
-	if s.Name == "database" && m.d.Spec.Features.Database.VolumeClaimPolicy != v1.VolumeClaimsDelete {
+	if s.Durable && m.d.Spec.Features.Database.VolumeClaimPolicy != v1.VolumeClaimsDelete {
 		return appsv1.RetainPersistentVolumeClaimRetentionPolicyType
 	}
 	return appsv1.DeletePersistentVolumeClaimRetentionPolicyType
 }
 
+// podController renders the Deployment, StatefulSet or DaemonSet.
 func (m *model) podController(w *workload) client.Object {
 	l := m.labels(w.s, w.c.Name)
 	sel := &metav1.LabelSelector{MatchLabels: selector(l)}

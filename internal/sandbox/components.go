@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	"k8s.io/client-go/rest"
@@ -160,17 +161,22 @@ func (p *plan) servingFlags() []string {
 	return []string{"--tls-cert-file=" + p.creds.serving.CertFile, "--tls-private-key-file=" + p.creds.serving.KeyFile}
 }
 
-// delegatedFlags are the flags of a controller serving HTTPS on port, which
-// delegates authentication and authorization to the API server.
-func (p *plan) delegatedFlags(name string, port int) []string {
+// controller returns the component of a controller serving HTTPS on port,
+// which delegates authentication and authorization to the API server,
+// with args after its common flags.
+func (p *plan) controller(name string, port int, args ...string) component {
 	kubeconfig := p.creds.kubeconfigs[name]
-	return append([]string{
-		"--authentication-kubeconfig=" + kubeconfig,
-		"--authorization-kubeconfig=" + kubeconfig,
-		"--client-ca-file=" + p.creds.ca.CertFile,
-		"--bind-address=127.0.0.1",
-		"--secure-port=" + strconv.Itoa(port),
-	}, p.servingFlags()...)
+	return component{
+		name: name,
+		args: slices.Concat([]string{
+			"--authentication-kubeconfig=" + kubeconfig,
+			"--authorization-kubeconfig=" + kubeconfig,
+			"--client-ca-file=" + p.creds.ca.CertFile,
+			"--bind-address=127.0.0.1",
+			"--secure-port=" + strconv.Itoa(port),
+		}, p.servingFlags(), args),
+		health: loopbackURL("https", port) + "/healthz",
+	}
 }
 
 func (p *plan) etcd() component {
@@ -234,23 +240,19 @@ func (p *plan) apiServer() component {
 
 func (p *plan) controllerManager() component {
 	c := p.creds
-	return component{
-		name: binKubeControllerManager,
-		args: append(p.delegatedFlags(binKubeControllerManager, p.ports.controllerManager),
-			"--kubeconfig="+c.kubeconfigs[binKubeControllerManager],
-			"--leader-elect=false",
-			// Each controller as its own service account, bound to its own
-			// role, as kubeadm does.
-			"--use-service-account-credentials=true",
-			"--service-account-private-key-file="+c.serviceAccountKey,
-			"--root-ca-file="+c.ca.CertFile,
-			"--cluster-signing-cert-file="+c.ca.CertFile,
-			"--cluster-signing-key-file="+c.ca.KeyFile,
-			"--kube-api-qps="+strconv.Itoa(clientQPS),
-			"--kube-api-burst="+strconv.Itoa(clientBurst),
-		),
-		health: loopbackURL("https", p.ports.controllerManager) + "/healthz",
-	}
+	return p.controller(binKubeControllerManager, p.ports.controllerManager,
+		"--kubeconfig="+c.kubeconfigs[binKubeControllerManager],
+		"--leader-elect=false",
+		// Each controller as its own service account, bound to its own
+		// role, as kubeadm does.
+		"--use-service-account-credentials=true",
+		"--service-account-private-key-file="+c.serviceAccountKey,
+		"--root-ca-file="+c.ca.CertFile,
+		"--cluster-signing-cert-file="+c.ca.CertFile,
+		"--cluster-signing-key-file="+c.ca.KeyFile,
+		"--kube-api-qps="+strconv.Itoa(clientQPS),
+		"--kube-api-burst="+strconv.Itoa(clientBurst),
+	)
 }
 
 func (p *plan) scheduler() (component, error) {
@@ -264,11 +266,7 @@ func (p *plan) scheduler() (component, error) {
 		},
 		"leaderElection": map[string]any{"leaderElect": false},
 	})
-	return component{
-		name:   binKubeScheduler,
-		args:   append(p.delegatedFlags(binKubeScheduler, p.ports.scheduler), "--config="+config),
-		health: loopbackURL("https", p.ports.scheduler) + "/healthz",
-	}, err
+	return p.controller(binKubeScheduler, p.ports.scheduler, "--config="+config), err
 }
 
 // kwokParallelism is how many nodes and pods kwok updates at once; its

@@ -61,32 +61,25 @@ func (l *launcher) close() { close(l.requests) }
 // signalGroup sends SIGTERM, or SIGKILL when force is set, to the process
 // group led by pid.
 func signalGroup(pid int, force bool) error {
-	sig := syscall.SIGTERM
-	if force {
-		sig = syscall.SIGKILL
-	}
-	if err := syscall.Kill(-pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("signalling process group %d: %w", pid, err)
-	}
-	return nil
+	return signal(-pid, force, fmt.Sprintf("process group %d", pid))
 }
 
 // signalProcess sends SIGTERM, or SIGKILL when force is set, to pid.
 func signalProcess(pid int, force bool) error {
+	return signal(pid, force, fmt.Sprintf("process %d", pid))
+}
+
+// signal sends SIGTERM, or SIGKILL when force is set, to target, as
+// kill(2) takes it; a target already gone is not an error.
+func signal(target int, force bool, what string) error {
 	sig := syscall.SIGTERM
 	if force {
 		sig = syscall.SIGKILL
 	}
-	if err := syscall.Kill(pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
-		return fmt.Errorf("signalling process %d: %w", pid, err)
+	if err := syscall.Kill(target, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("signalling %s: %w", what, err)
 	}
 	return nil
-}
-
-// processExists reports whether a process with this pid exists.
-func processExists(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // errLocked reports that another process holds a lock.

@@ -21,7 +21,6 @@ func (*launcher) start(*exec.Cmd) error   { return errUnsupported }
 func (*launcher) close()                  {}
 func signalGroup(int, bool) error         { return errUnsupported }
 func signalProcess(int, bool) error       { return errUnsupported }
-func processExists(int) bool              { return false }
 func lockFile(*os.File) error             { return errUnsupported }
 func isLocked(*os.File) (bool, error)     { return false, errUnsupported }
 func startReaper(string) (*reaper, error) { return nil, errUnsupported }

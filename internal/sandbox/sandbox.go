@@ -115,9 +115,13 @@ func (s *Sandbox) startControlPlane(ctx context.Context) error {
 	if s.clientset, err = kubernetes.NewForConfig(s.protobufConfig()); err != nil {
 		return fmt.Errorf("creating the sandbox client: %w", err)
 	}
+	health, err := s.healthClient()
+	if err != nil {
+		return err
+	}
 	s.launcher = newLauncher()
 	for i, phase := range s.plan.phases {
-		if err := s.startPhase(ctx, phase); err != nil {
+		if err := s.startPhase(ctx, health, phase); err != nil {
 			return fmt.Errorf("starting the sandbox (phase %d of %d): %w", i+1, len(s.plan.phases), err)
 		}
 	}
@@ -151,8 +155,8 @@ func (s *Sandbox) claimDir(dir string) (err error) {
 }
 
 // startPhase starts the components of a phase and waits until they are
-// all healthy.
-func (s *Sandbox) startPhase(ctx context.Context, phase []component) error {
+// all healthy, probing them with client.
+func (s *Sandbox) startPhase(ctx context.Context, client *http.Client, phase []component) error {
 	started := make([]*process, 0, len(phase))
 	for _, c := range phase {
 		p, err := s.startProcess(c)
@@ -160,10 +164,6 @@ func (s *Sandbox) startPhase(ctx context.Context, phase []component) error {
 			return err
 		}
 		started = append(started, p)
-	}
-	client, err := s.healthClient()
-	if err != nil {
-		return err
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	for i, p := range started {
@@ -247,9 +247,9 @@ func (s *Sandbox) Binaries() *Binaries { return s.bins }
 
 // Process identifies one running component.
 type Process struct {
-	Name string `json:"name"`
-	PID  int    `json:"pid"`
-	Log  string `json:"log"`
+	Name string `json:"name"` // the component's binary
+	PID  int    `json:"pid"`  // its process, leading its process group
+	Log  string `json:"log"`  // the path of its log
 }
 
 // Processes lists the sandbox's components in start order.

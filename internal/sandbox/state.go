@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -128,7 +129,7 @@ func liveOwner(dir string) (int, error) {
 	if !locked {
 		return 0, ErrNotRunning
 	}
-	data, err := os.ReadFile(f.Name())
+	data, err := io.ReadAll(f)
 	if err != nil {
 		return 0, fmt.Errorf("inspecting the sandbox: %w", err)
 	}

@@ -227,14 +227,17 @@ func (t *Tools) Binaries() (*Binaries, error) {
 
 // NotBuiltError reports that the pinned binaries are not in the cache.
 type NotBuiltError struct {
+	// Tools pins the binaries that are missing.
 	Tools *Tools
-	Err   error
+	// Err says what is missing from the cache.
+	Err error
 }
 
 // BuildCommand is the command, run at the root of the osk repository, that
 // builds and caches the sandbox's binaries.
 const BuildCommand = "go run ./cmd/osk sandbox build"
 
+// Error says which binaries are missing, and how to build them.
 func (e *NotBuiltError) Error() string {
 	return fmt.Sprintf("the sandbox binaries (%s) are not built: %v\n"+
 		"Build them once with %q at the root of the osk repository "+
@@ -242,6 +245,7 @@ func (e *NotBuiltError) Error() string {
 		e.Tools, e.Err, BuildCommand)
 }
 
+// Unwrap returns what is missing from the cache.
 func (e *NotBuiltError) Unwrap() error { return e.Err }
 
 // Binaries is a built set of sandbox binaries.
@@ -275,6 +279,7 @@ func (b *Binaries) check() error {
 	return nil
 }
 
+// isExecutable checks that path is an executable regular file.
 func isExecutable(path string) error {
 	info, err := os.Stat(path)
 	if err != nil {

@@ -27,11 +27,7 @@ const changeTimeout = 2 * time.Minute
 // TestDayTwo changes a running deployment the ways an operator of a cloud
 // does, and checks that each change does what it says and no more.
 func TestDayTwo(t *testing.T) {
-	env := sandboxtest.Get(t)
-	env.InstallCRDs(t)
-	c := env.Client()
-	ns := env.Namespace(t)
-	startOperator(t, env)
+	c, ns, _ := setup(t)
 	d := waitState(t, c, deploy(t, c, "minimal", ns), v1.StateApplied, applyTimeout)
 
 	t.Run("replicas", func(t *testing.T) {
@@ -139,11 +135,7 @@ func TestDayTwo(t *testing.T) {
 // TestInvalidSpecChangesNothing applies a spec osk refuses and checks
 // that the deployment fails naming the field and nothing running changes.
 func TestInvalidSpecChangesNothing(t *testing.T) {
-	env := sandboxtest.Get(t)
-	env.InstallCRDs(t)
-	c := env.Client()
-	ns := env.Namespace(t)
-	startOperator(t, env)
+	c, ns, _ := setup(t)
 	d := waitState(t, c, deploy(t, c, "minimal", ns), v1.StateApplied, applyTimeout)
 	before := templateHashes(t, c, ns)
 	update(t, c, d, func(d *v1.OpenStackDeployment) {
@@ -163,11 +155,7 @@ func TestInvalidSpecChangesNothing(t *testing.T) {
 // TestRestartMidway kills the operator in the middle of a deployment and
 // starts another: the deployment still gets APPLIED and no Job runs twice.
 func TestRestartMidway(t *testing.T) {
-	env := sandboxtest.Get(t)
-	env.InstallCRDs(t)
-	c := env.Client()
-	ns := env.Namespace(t)
-	stop := startOperator(t, env)
+	c, ns, stop := setup(t)
 	d := deploy(t, c, "compute", ns)
 	sandboxtest.Eventually(t, applyTimeout, "some Jobs to complete", func(ctx context.Context) error {
 		done := 0
@@ -186,7 +174,7 @@ func TestRestartMidway(t *testing.T) {
 	for _, j := range listJobs(t, c, ns) {
 		first[j.Name] = j.UID
 	}
-	startOperator(t, env)
+	startOperator(t, sandboxtest.Get(t))
 	waitState(t, c, d, v1.StateApplied, applyTimeout)
 	for _, j := range listJobs(t, c, ns) {
 		if uid, ok := first[j.Name]; ok && uid != j.UID {

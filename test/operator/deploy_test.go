@@ -14,19 +14,14 @@ import (
 
 	v1 "github.com/oskproject/osk/api/v1alpha1"
 	"github.com/oskproject/osk/internal/render"
-	"github.com/oskproject/osk/internal/sandbox/sandboxtest"
 )
 
 // TestComputeReachesApplied deploys examples/compute.yaml and checks where
 // everything landed and in which order the jobs ran.
 func TestComputeReachesApplied(t *testing.T) {
-	env := sandboxtest.Get(t)
-	env.InstallCRDs(t)
-	c := env.Client()
-	ns := env.Namespace(t)
+	c, ns, _ := setup(t)
 	// The example's node override is for nodes labelled rack=r2.
 	labelNode(t, c, "compute-1", "rack", "r2")
-	startOperator(t, env)
 	d := waitState(t, c, deploy(t, c, "compute", ns), v1.StateApplied, applyTimeout)
 	if d.Status.Progress != fmt.Sprintf("%d/%d", len(d.Status.Services), len(d.Status.Services)) || d.Status.Health == "" {
 		t.Errorf("APPLIED with progress %q, health %q", d.Status.Progress, d.Status.Health)

@@ -56,6 +56,15 @@ func startOperator(t testing.TB, env *sandboxtest.Env) (stop func()) {
 	return stop
 }
 
+// setup gives a test the osk CRD, a client, a namespace of its own and a
+// running operator; stop stops the operator.
+func setup(t testing.TB) (c client.Client, ns string, stop func()) {
+	t.Helper()
+	env := sandboxtest.Get(t)
+	env.InstallCRDs(t)
+	return env.Client(), env.Namespace(t), startOperator(t, env)
+}
+
 // deploy creates an example's OpenStackDeployment in namespace ns.
 func deploy(t testing.TB, c client.Client, example, ns string, mutate ...func(*v1.OpenStackDeployment)) *v1.OpenStackDeployment {
 	t.Helper()

@@ -70,19 +70,9 @@ func TestDeploymentWithNodeSelectorLandsOnlyOnLabelledNodes(t *testing.T) {
 	ns, c := env.Namespace(t), env.Client()
 	// More replicas than labelled nodes: the scheduler would spread them
 	// over all six nodes if it ignored the selector.
-	d := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "api"},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To[int32](6),
-			Selector: &metav1.LabelSelector{MatchLabels: appLabels("api")},
-			Template: podTemplate("api", controlPlane),
-		},
-	}
+	d := deployment(ns, "api", 6, controlPlane)
 	create(t, c, d)
-	sandboxtest.Eventually(t, waitTimeout, "deployment api to be available", func(ctx context.Context) error {
-		if err := c.Get(ctx, client.ObjectKeyFromObject(d), d); err != nil {
-			return err
-		}
+	eventually(t, c, d, "deployment api to be available", func() error {
 		return replicas("available", d.Status.AvailableReplicas, 6)
 	})
 	labelled := nodeNames(t, c, controlPlane)
@@ -105,10 +95,7 @@ func TestDaemonSetCoversExactlyTheLabelledNodes(t *testing.T) {
 	}
 	create(t, c, ds)
 	labelled := nodeNames(t, c, openvswitch)
-	sandboxtest.Eventually(t, waitTimeout, "daemonset ovs to be ready on every labelled node", func(ctx context.Context) error {
-		if err := c.Get(ctx, client.ObjectKeyFromObject(ds), ds); err != nil {
-			return err
-		}
+	eventually(t, c, ds, "daemonset ovs to be ready on every labelled node", func() error {
 		if ds.Status.DesiredNumberScheduled != int32(len(labelled)) {
 			return fmt.Errorf("%d pods desired, want %d", ds.Status.DesiredNumberScheduled, len(labelled))
 		}
@@ -138,10 +125,7 @@ func TestJobCompletes(t *testing.T) {
 		},
 	}
 	create(t, c, job)
-	sandboxtest.Eventually(t, waitTimeout, "job db-sync to complete", func(ctx context.Context) error {
-		if err := c.Get(ctx, client.ObjectKeyFromObject(job), job); err != nil {
-			return err
-		}
+	eventually(t, c, job, "job db-sync to complete", func() error {
 		for _, cond := range job.Status.Conditions {
 			if cond.Type == batchv1.JobComplete && cond.Status == corev1.ConditionTrue {
 				return nil
@@ -171,10 +155,7 @@ func TestStatefulSetWithLocalVolumeClaimsBecomesReady(t *testing.T) {
 		},
 	}
 	create(t, c, sts)
-	sandboxtest.Eventually(t, waitTimeout, "statefulset mariadb to be ready", func(ctx context.Context) error {
-		if err := c.Get(ctx, client.ObjectKeyFromObject(sts), sts); err != nil {
-			return err
-		}
+	eventually(t, c, sts, "statefulset mariadb to be ready", func() error {
 		return replicas("ready", sts.Status.ReadyReplicas, 3)
 	})
 	for _, pod := range pods(t, c, ns, "mariadb") {
@@ -188,15 +169,7 @@ func TestStatefulSetWithLocalVolumeClaimsBecomesReady(t *testing.T) {
 func TestDeletedPodIsReplaced(t *testing.T) {
 	env := sandboxtest.Get(t)
 	ns, c := env.Namespace(t), env.Client()
-	d := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "keystone"},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To[int32](1),
-			Selector: &metav1.LabelSelector{MatchLabels: appLabels("keystone")},
-			Template: podTemplate("keystone", controlPlane),
-		},
-	}
-	create(t, c, d)
+	create(t, c, deployment(ns, "keystone", 1, controlPlane))
 	var original corev1.Pod
 	sandboxtest.Eventually(t, waitTimeout, "the keystone pod to be ready", func(ctx context.Context) error {
 		return onlyReadyPod(ctx, c, ns, "keystone", "", &original)
@@ -227,10 +200,7 @@ func TestReleasedLocalVolumeBecomesAvailableAgain(t *testing.T) {
 		PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: claim.Name},
 	}}}
 	create(t, c, pod)
-	sandboxtest.Eventually(t, waitTimeout, "claim scratch to be bound", func(ctx context.Context) error {
-		if err := c.Get(ctx, client.ObjectKeyFromObject(claim), claim); err != nil {
-			return err
-		}
+	eventually(t, c, claim, "claim scratch to be bound", func() error {
 		if claim.Status.Phase != corev1.ClaimBound {
 			return fmt.Errorf("claim is %s", claim.Status.Phase)
 		}
@@ -272,6 +242,19 @@ func TestInstallCRDsServesOsksAPI(t *testing.T) {
 // appLabels are the labels of the app's pods.
 func appLabels(app string) map[string]string { return map[string]string{"app": app} }
 
+// deployment returns a deployment of app in ns, with count pods restricted
+// to nodes with nodeSelector's labels.
+func deployment(ns, app string, count int32, nodeSelector map[string]string) *appsv1.Deployment {
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: app},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To(count),
+			Selector: &metav1.LabelSelector{MatchLabels: appLabels(app)},
+			Template: podTemplate(app, nodeSelector),
+		},
+	}
+}
+
 // podTemplate returns a pod template of app, restricted to nodes with
 // nodeSelector's labels.
 func podTemplate(app string, nodeSelector map[string]string) corev1.PodTemplateSpec {
@@ -307,6 +290,18 @@ func create(t *testing.T, c client.Client, obj client.Object) {
 	if err := c.Create(t.Context(), obj); err != nil {
 		t.Fatalf("creating %T %s: %v", obj, obj.GetName(), err)
 	}
+}
+
+// eventually gets obj again until check, looking at it, returns nil, and
+// fails t if that takes longer than waitTimeout.
+func eventually(t *testing.T, c client.Client, obj client.Object, what string, check func() error) {
+	t.Helper()
+	sandboxtest.Eventually(t, waitTimeout, what, func(ctx context.Context) error {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
+			return err
+		}
+		return check()
+	})
 }
 
 // replicas reports whether got of want replicas are in state.

@@ -21,7 +21,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	oskv1 "github.com/oskproject/osk/api/v1alpha1"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -38,6 +37,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	oskv1 "github.com/oskproject/osk/api/v1alpha1"
 	"github.com/oskproject/osk/internal/sandbox"
 )
 
@@ -143,10 +143,9 @@ func Get(t testing.TB) *Env {
 // CustomResourceDefinitions and of osk's own API, the scheme of Env.Client.
 func Scheme() *runtime.Scheme {
 	s := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, apiextensionsv1.AddToScheme, oskv1.AddToScheme} {
-		if err := add(s); err != nil {
-			panic(fmt.Sprintf("building the sandboxtest scheme: %v", err))
-		}
+	add := runtime.NewSchemeBuilder(clientgoscheme.AddToScheme, apiextensionsv1.AddToScheme, oskv1.AddToScheme)
+	if err := add.AddToScheme(s); err != nil {
+		panic(fmt.Sprintf("building the sandboxtest scheme: %v", err))
 	}
 	return s
 }
