@@ -17,7 +17,7 @@ func newJobCommand() *cobra.Command {
 		Use:   "job",
 		Short: "One-off tasks the operator runs in osk's image (idempotent)",
 	}
-	cmd.AddCommand(newDBInitCommand(), newRotateKeysCommand())
+	cmd.AddCommand(newDBInitCommand(), newRabbitInitCommand(), newRotateKeysCommand())
 	return cmd
 }
 
@@ -49,6 +49,46 @@ DB_ROOT_PASSWORD (the admin's) and DB_PASSWORD (the service user's).`,
 	_ = cmd.MarkFlagRequired("host")
 	_ = cmd.MarkFlagRequired("user")
 	_ = cmd.MarkFlagRequired("database")
+	return cmd
+}
+
+func newRabbitInitCommand() *cobra.Command {
+	j := jobs.RabbitInit{}
+	var url, notificationsURL, admin string
+	cmd := &cobra.Command{
+		Use:   "rabbit-init",
+		Short: "Create a service's vhost and user in RabbitMQ",
+		Long: `Create a service's vhost and user through the RabbitMQ management API,
+give the user every permission in the vhost, and set its password; with
+--notifications-url, the same on the notifications bus. Passwords come
+from the environment: RABBITMQ_PASSWORD (the service user's),
+RABBITMQ_ADMIN_PASSWORD and RABBITMQ_NOTIFICATIONS_ADMIN_PASSWORD (the
+admins').`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			j.Password = os.Getenv("RABBITMQ_PASSWORD")
+			j.Buses = []jobs.RabbitBus{{URL: url, AdminUser: admin, AdminPassword: os.Getenv("RABBITMQ_ADMIN_PASSWORD")}}
+			if notificationsURL != "" {
+				j.Buses = append(j.Buses, jobs.RabbitBus{URL: notificationsURL, AdminUser: admin,
+					AdminPassword: os.Getenv("RABBITMQ_NOTIFICATIONS_ADMIN_PASSWORD")})
+			}
+			if err := j.Run(cmd.Context()); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "vhost %s ready for user %s on %d bus(es)\n", j.VHost, j.User, len(j.Buses))
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&url, "url", "", "the service bus's management API, as http://host:15672")
+	f.StringVar(&notificationsURL, "notifications-url", "", "the notifications bus's management API, when notifications are on")
+	f.StringVar(&admin, "admin-user", "admin", "RabbitMQ user that creates vhosts and users")
+	f.StringVar(&j.User, "user", "", "the service's RabbitMQ user")
+	f.StringVar(&j.VHost, "vhost", "", "the service's vhost")
+	f.DurationVar(&j.Wait, "wait", 5*time.Minute, "how long to wait for each management API to answer")
+	for _, name := range []string{"url", "user", "vhost"} {
+		_ = cmd.MarkFlagRequired(name)
+	}
 	return cmd
 }
 

@@ -7,7 +7,6 @@ package jobs
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"net"
 	"regexp"
@@ -15,7 +14,6 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
-	"k8s.io/apimachinery/pkg/util/wait"
 )
 
 // DBInit creates a service's databases and its user, with every privilege
@@ -91,14 +89,9 @@ func (j DBInit) connect(ctx context.Context) (*sql.DB, error) {
 		return nil, fmt.Errorf("db-init: %w", err)
 	}
 	db := sql.OpenDB(connector)
-	var last error
-	err = wait.PollUntilContextTimeout(ctx, 2*time.Second, j.Wait, true, func(ctx context.Context) (bool, error) {
-		last = db.PingContext(ctx)
-		return last == nil, nil
-	})
-	if err != nil {
+	if err := waitFor(ctx, j.Wait, fmt.Sprintf("db-init: connecting to %s as %s", cfg.Addr, j.AdminUser), db.PingContext); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("db-init: connecting to %s as %s: %w", cfg.Addr, j.AdminUser, errors.Join(err, last))
+		return nil, err
 	}
 	return db, nil
 }

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/oskproject/osk/internal/testing/proctest"
 )
 
 // Server is a running MariaDB.
@@ -30,11 +32,7 @@ type Server struct {
 // Start starts a MariaDB server for t, or fails t saying what to install.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	for _, bin := range []string{"mariadbd", "mariadb-install-db"} {
-		if _, err := exec.LookPath(bin); err != nil {
-			t.Fatalf("%s not found: install Debian's mariadb-server (.ci/run does): %v", bin, err)
-		}
-	}
+	proctest.Need(t, "mariadb-server", "mariadbd", "mariadb-install-db")
 	dir := t.TempDir()
 	data, sock := filepath.Join(dir, "data"), filepath.Join(dir, "mysqld.sock")
 	user := []string{}
@@ -46,37 +44,17 @@ func Start(t testing.TB) *Server {
 	if out, err := install.CombinedOutput(); err != nil {
 		t.Fatalf("mariadb-install-db: %v\n%s", err, out)
 	}
-	port := freePort(t)
-	log, err := os.Create(filepath.Join(dir, "mariadbd.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	server := exec.Command("mariadbd", append([]string{"--no-defaults", "--datadir=" + data, "--socket=" + sock,
+	port := proctest.FreePort(t)
+	p := proctest.Start(t, dir, "mariadbd", exec.Command("mariadbd", append([]string{"--no-defaults", "--datadir=" + data, "--socket=" + sock,
 		"--bind-address=127.0.0.1", "--port=" + strconv.Itoa(port), "--skip-name-resolve",
-		"--pid-file=" + filepath.Join(dir, "mariadbd.pid"), "--innodb-buffer-pool-size=32M"}, user...)...)
-	server.Stdout, server.Stderr = log, log
-	if err := server.Start(); err != nil {
-		t.Fatalf("starting mariadbd: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = server.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = server.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			_ = server.Process.Kill()
-			<-done
-		}
-		log.Close()
-	})
+		"--pid-file=" + filepath.Join(dir, "mariadbd.pid"), "--innodb-buffer-pool-size=32M"}, user...)...))
 	s := &Server{Host: "127.0.0.1", Port: port, AdminUser: "osk_admin", AdminPassword: "admin-password-for-tests"}
-	s.createAdmin(t, sock, filepath.Join(dir, "mariadbd.log"))
+	s.createAdmin(t, sock, p)
 	return s
 }
 
 // createAdmin makes the admin user through root's socket login.
-func (s *Server) createAdmin(t testing.TB, sock, logPath string) {
+func (s *Server) createAdmin(t testing.TB, sock string, p *proctest.Process) {
 	t.Helper()
 	cfg := mysql.NewConfig()
 	cfg.User, cfg.Net, cfg.Addr, cfg.InterpolateParams = "root", "unix", sock, true
@@ -85,14 +63,7 @@ func (s *Server) createAdmin(t testing.TB, sock, logPath string) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	deadline := time.Now().Add(30 * time.Second)
-	for err = db.Ping(); err != nil; err = db.Ping() {
-		if time.Now().After(deadline) {
-			out, _ := os.ReadFile(logPath)
-			t.Fatalf("mariadbd did not start: %v\n%s", err, out)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	p.WaitUntil(t, 30*time.Second, db.Ping)
 	ctx := context.Background()
 	if _, err := db.ExecContext(ctx, "CREATE USER ?@'%' IDENTIFIED BY ?", s.AdminUser, s.AdminPassword); err != nil {
 		t.Fatalf("creating the admin user: %v", err)
@@ -113,15 +84,6 @@ func (s *Server) Open(t testing.TB, user, password, database string) *sql.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
-}
-
-func freePort(t testing.TB) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // String describes the server.

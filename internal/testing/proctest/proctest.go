@@ -1,0 +1,110 @@
+// Package proctest runs the real servers tests need (MariaDB, RabbitMQ,
+// OpenStack services) as child processes on loopback: free ports, a log
+// file per process, its tail shown when the server does not come up, and
+// a stop that cannot leave the process behind.
+package proctest
+
+import (
+	"bytes"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// FreePort returns a TCP port on 127.0.0.1 that nothing listens on.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Need fails t, naming the Debian package to install, when a program is
+// not on PATH.
+func Need(t testing.TB, pkg string, programs ...string) {
+	t.Helper()
+	for _, p := range programs {
+		if _, err := exec.LookPath(p); err != nil {
+			t.Fatalf("%s not found: install Debian's %s (.ci/run does): %v", p, pkg, err)
+		}
+	}
+}
+
+// Process is a started server.
+type Process struct {
+	// Name says what it is in messages.
+	Name string
+	// Log is the file its output goes to.
+	Log string
+	cmd *exec.Cmd
+}
+
+// Start starts cmd in its own process group with its output in
+// dir/<name>.log, and stops the whole group when t ends: SIGTERM, then
+// SIGKILL after 20 seconds.
+func Start(t testing.TB, dir, name string, cmd *exec.Cmd) *Process {
+	t.Helper()
+	p := &Process{Name: name, Log: filepath.Join(dir, name+".log"), cmd: cmd}
+	log, err := os.Create(p.Log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting %s: %v", name, err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+		log.Close()
+	})
+	return p
+}
+
+// Tail returns the last lines of the process's log.
+func (p *Process) Tail() string { return TailFile(p.Log, 40) }
+
+// TailFile returns the last n lines of a file, or why it cannot.
+func TailFile(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	lines := bytes.Split(bytes.TrimRight(b, "\n"), []byte("\n"))
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return "--- " + path + " (last lines)\n" + string(bytes.Join(lines, []byte("\n")))
+}
+
+// WaitUntil calls ready until it returns nil, failing t with the last
+// error and the process's log tail after timeout.
+func (p *Process) WaitUntil(t testing.TB, timeout time.Duration, ready func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := ready()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not come up in %s: %v\n%s", p.Name, timeout, err, p.Tail())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
