@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,7 +18,7 @@ func newJobCommand() *cobra.Command {
 		Use:   "job",
 		Short: "One-off tasks the operator runs in osk's image (idempotent)",
 	}
-	cmd.AddCommand(newDBInitCommand(), newRabbitInitCommand(), newRotateKeysCommand())
+	cmd.AddCommand(newDBInitCommand(), newRabbitInitCommand(), newKeystoneRegisterCommand(), newRotateKeysCommand())
 	return cmd
 }
 
@@ -89,6 +90,58 @@ admins').`,
 	for _, name := range []string{"url", "user", "vhost"} {
 		_ = cmd.MarkFlagRequired(name)
 	}
+	return cmd
+}
+
+func newKeystoneRegisterCommand() *cobra.Command {
+	j := jobs.KeystoneRegister{AdminUser: "admin", AdminProject: "admin"}
+	var domain string
+	var endpoints []string
+	cmd := &cobra.Command{
+		Use:   "keystone-register",
+		Short: "Register a service in Keystone: user, roles, domain, catalog",
+		Long: `Create the service project, the service's user with the admin and
+service roles there, the extra roles it needs, its own domain with that
+domain's admin user, and one catalog service with an internal and a
+public endpoint per API. Passwords come from the environment: OS_PASSWORD
+(Keystone's admin), SERVICE_PASSWORD (the service user's) and
+DOMAIN_PASSWORD (the domain admin's).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			j.AdminPassword, j.ServicePassword = os.Getenv("OS_PASSWORD"), os.Getenv("SERVICE_PASSWORD")
+			if domain != "" {
+				name, admin, ok := strings.Cut(domain, ":")
+				if !ok {
+					return fmt.Errorf("--domain %q: want name:admin-user", domain)
+				}
+				j.Domain = &jobs.KeystoneDomain{Name: name, AdminUser: admin, AdminPassword: os.Getenv("DOMAIN_PASSWORD")}
+			}
+			for _, spec := range endpoints {
+				e, err := jobs.ParseKeystoneEndpoint(spec)
+				if err != nil {
+					return fmt.Errorf("--endpoint: %w", err)
+				}
+				j.Endpoints = append(j.Endpoints, e)
+			}
+			if err := j.Run(cmd.Context()); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "registered %d API(s) in region %s\n", len(j.Endpoints), j.Region)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&j.AuthURL, "auth-url", "", "Keystone's v3 URL")
+	f.StringVar(&j.Region, "region", "", "the region of the endpoints")
+	f.StringVar(&j.AdminUser, "admin-user", j.AdminUser, "Keystone admin user, in the default domain")
+	f.StringVar(&j.AdminProject, "admin-project", j.AdminProject, "the admin user's project")
+	f.StringVar(&j.ServiceUser, "service-user", "", "the service's user, in the service project")
+	f.StringSliceVar(&j.Roles, "role", nil, "an extra role that must exist (repeat for more)")
+	f.StringVar(&domain, "domain", "", "the service's own domain and its admin user, as name:admin-user")
+	f.StringArrayVar(&endpoints, "endpoint", nil, "an API, as type|name|internal-url|public-url (repeat for more)")
+	f.DurationVar(&j.Wait, "wait", 5*time.Minute, "how long to wait for Keystone to answer")
+	_ = cmd.MarkFlagRequired("auth-url")
+	_ = cmd.MarkFlagRequired("region")
 	return cmd
 }
 

@@ -11,6 +11,7 @@ import (
 // TestDBInitOnMariaDB runs db-init against a real MariaDB, twice, and
 // checks that the service user reaches its databases and nothing else.
 func TestDBInitOnMariaDB(t *testing.T) {
+	t.Parallel()
 	db := mariadbtest.Start(t)
 	job := jobs.DBInit{Host: db.Host, Port: db.Port, AdminUser: db.AdminUser, AdminPassword: db.AdminPassword,
 		User: "nova", Password: "first-password", Databases: []string{"nova", "nova_api"}, Wait: 30 * time.Second}

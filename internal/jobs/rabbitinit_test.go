@@ -15,6 +15,7 @@ import (
 // twice, and checks that the service reaches its vhost over AMQP with the
 // password from its Secret, and no other vhost.
 func TestRabbitInitOnRabbitMQ(t *testing.T) {
+	t.Parallel()
 	mq := rabbitmqtest.Start(t)
 	bus := jobs.RabbitBus{URL: mq.ManagementURL, AdminUser: mq.AdminUser, AdminPassword: mq.AdminPassword}
 	job := jobs.RabbitInit{Buses: []jobs.RabbitBus{bus}, User: "nova", Password: "first-password", VHost: "nova", Wait: 30 * time.Second}

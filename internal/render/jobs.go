@@ -90,7 +90,7 @@ func (m *model) keystoneRegisterJob(s *catalog.Service) catalog.Job {
 	return catalog.Job{Name: "keystone-register", Image: "osk", Command: cmd, Env: env}
 }
 
-// endpointSpec is "type:name:internal-url:public-url" for keystone-register.
+// endpointSpec is "type|name|internal-url|public-url" for keystone-register.
 func (m *model) endpointSpec(s *catalog.Service, e catalog.Endpoint) string {
 	internal := fmt.Sprintf("http://%s:%d%s", e.InternalHost, e.Port, e.Path)
 	if e.Component != "" {

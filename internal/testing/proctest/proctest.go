@@ -48,7 +48,7 @@ type Process struct {
 
 // Start starts cmd in its own process group with its output in
 // dir/<name>.log, and stops the whole group when t ends: SIGTERM, then
-// SIGKILL after 20 seconds.
+// SIGKILL after 20 seconds. When t failed, the log's tail is shown.
 func Start(t testing.TB, dir, name string, cmd *exec.Cmd) *Process {
 	t.Helper()
 	p := &Process{Name: name, Log: filepath.Join(dir, name+".log"), cmd: cmd}
@@ -64,6 +64,9 @@ func Start(t testing.TB, dir, name string, cmd *exec.Cmd) *Process {
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
 	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("%s's log, as the test failed:\n%s", name, p.Tail())
+		}
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
 		select {
 		case <-done:
