@@ -86,15 +86,23 @@ func (p *pass) credentials(ctx context.Context) error {
 	return nil
 }
 
-// plan reads the deployment's live objects from the cache and decides
-// what to apply.
+// plan reads the deployment's live objects and pods from the cache and
+// decides what to apply.
 func (p *pass) plan(ctx context.Context) error {
 	owned, err := p.applier.Owned(ctx)
 	if err != nil {
 		return err
 	}
 	p.owned = owned
-	p.decided = lifecycle.Decide(lifecycle.Input{Objects: p.result.Objects, Needs: p.result.Needs, Live: owned})
+	// Every pod template osk renders carries the deployment's instance
+	// label and the managed-by label the cache selects. The pods are only
+	// read: the cache's own copies will do.
+	pods := &corev1.PodList{}
+	if err := p.r.Client.List(ctx, pods, client.InNamespace(p.d.Namespace),
+		client.MatchingLabels{render.LabelInstance: p.d.Name}, client.UnsafeDisableDeepCopy); err != nil {
+		return fmt.Errorf("listing the pods: %w", err)
+	}
+	p.decided = lifecycle.Decide(lifecycle.Input{Objects: p.result.Objects, Needs: p.result.Needs, Live: owned, Pods: pods.Items})
 	return nil
 }
 

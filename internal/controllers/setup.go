@@ -1,25 +1,33 @@
 package controllers
 
 import (
+	"context"
+
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	v1 "github.com/oskproject/osk/api/v1alpha1"
+	"github.com/oskproject/osk/internal/lifecycle"
+	"github.com/oskproject/osk/internal/render"
 )
 
 // SetupWithManager registers the reconciler: it runs on changes to a
-// deployment's spec, labels, annotations or deletion, and on any change
-// to an object a deployment owns, so that drift is repaired at once.
+// deployment's spec, labels, annotations or deletion, on any change to an
+// object a deployment owns, so that drift is repaired at once, and on a
+// change to the problem of one of its pods.
 func (r *OpenStackDeploymentReconciler) SetupWithManager(mgr ctrl.Manager, workers int) error {
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&v1.OpenStackDeployment{}, builder.WithPredicates(predicate.Or(
@@ -35,7 +43,41 @@ func (r *OpenStackDeploymentReconciler) SetupWithManager(mgr ctrl.Manager, worke
 	} {
 		b = b.Owns(o)
 	}
+	// A pod's trouble (it fits no node, its image cannot be pulled, it
+	// crashes) often changes nothing in its workload's status: a pass runs
+	// when what the deployment's status would say of a pod changes.
+	b = b.Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(deploymentOfPod),
+		builder.WithPredicates(troubleChanged()))
 	return b.Complete(r)
+}
+
+// deploymentOfPod names the deployment a pod belongs to: every pod
+// template osk renders carries the deployment's name as its instance.
+func deploymentOfPod(_ context.Context, o client.Object) []reconcile.Request {
+	name := o.GetLabels()[render.LabelInstance]
+	if name == "" {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: name}}}
+}
+
+// troubleChanged passes the pod events that change what PodTrouble says
+// of the pod: a pod that appears or goes away with a problem, or whose
+// problem appears, changes or clears.
+func troubleChanged() predicate.Funcs {
+	return predicate.Funcs{
+		CreateFunc:  func(e event.CreateEvent) bool { return troubleOf(e.Object) != "" },
+		UpdateFunc:  func(e event.UpdateEvent) bool { return troubleOf(e.ObjectOld) != troubleOf(e.ObjectNew) },
+		DeleteFunc:  func(e event.DeleteEvent) bool { return troubleOf(e.Object) != "" },
+		GenericFunc: func(event.GenericEvent) bool { return false },
+	}
+}
+
+func troubleOf(o client.Object) string {
+	if p, ok := o.(*corev1.Pod); ok {
+		return lifecycle.PodTrouble([]corev1.Pod{*p})
+	}
+	return ""
 }
 
 // deleting passes updates that mark a deployment for deletion.

@@ -18,6 +18,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/oskproject/osk/api/v1alpha1"
@@ -34,6 +35,9 @@ type Input struct {
 	// Live holds the cluster's objects by key; a missing key is an object
 	// that does not exist.
 	Live map[render.Key]client.Object
+	// Pods are the deployment's pods; the status of an object that is not
+	// ready names the worst problem of its pods.
+	Pods []corev1.Pod
 }
 
 // Plan is what to do next and where the deployment stands.
@@ -70,7 +74,7 @@ func Decide(in Input) *Plan {
 	obs := make(observed, len(in.Objects))
 	for _, o := range in.Objects {
 		k := render.KeyOf(o)
-		obs[k] = Observe(o, in.Live[k])
+		obs[k] = Observe(o, in.Live[k], in.Pods)
 	}
 	p := &Plan{Services: map[string]v1.ServiceStatus{}, Total: len(in.Needs)}
 	for _, svc := range order(in.Needs) {

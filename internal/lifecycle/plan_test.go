@@ -123,7 +123,7 @@ func TestObserveRollout(t *testing.T) {
 		{"generation not observed", stale, false},
 		{"rolled out", readyDeployment(d), true},
 	} {
-		if got := lifecycle.Observe(d, tc.live).Ready; got != tc.ready {
+		if got := lifecycle.Observe(d, tc.live, nil).Ready; got != tc.ready {
 			t.Errorf("%s: ready %v, want %v", tc.name, got, tc.ready)
 		}
 	}

@@ -25,15 +25,42 @@ type Readiness struct {
 
 // Observe judges a live object against the object osk wants: it is ready
 // only when the live object is the desired one (same pod template hash,
-// same replicas) and its controller says it has rolled out.
-func Observe(desired, live client.Object) Readiness {
+// same replicas) and its controller says it has rolled out. When the live
+// object is the desired one but not ready, the Reason ends with the worst
+// problem of its pods, found among pods (see PodTrouble).
+func Observe(desired, live client.Object, pods []corev1.Pod) Readiness {
 	if live == nil {
 		return Readiness{Reason: "not created yet"}
 	}
+	if why := outdated(desired, live); why != "" {
+		return Readiness{Reason: why}
+	}
+	r := rollout(desired, live)
+	if r.Ready {
+		return r
+	}
+	if t := PodTrouble(PodsOf(desired, pods)); t != "" {
+		r.Reason += "; " + t
+	}
+	return r
+}
+
+// outdated says why the live object is not the desired one, if it is
+// not: its pods run another configuration, or a Job ran with other
+// inputs. What such pods go through says nothing of the desired ones.
+func outdated(desired, live client.Object) string {
+	if desired.GetAnnotations()[render.AnnotationInputsHash] != live.GetAnnotations()[render.AnnotationInputsHash] {
+		return "inputs changed; to be run again"
+	}
 	if dt, lt := render.PodTemplate(desired), render.PodTemplate(live); dt != nil && lt != nil &&
 		dt.Annotations[render.AnnotationConfigHash] != lt.Annotations[render.AnnotationConfigHash] {
-		return Readiness{Reason: "being updated"}
+		return "being updated"
 	}
+	return ""
+}
+
+// rollout is what the live object's status says.
+func rollout(desired, live client.Object) Readiness {
 	switch l := live.(type) {
 	case *appsv1.Deployment:
 		return deployment(desired.(*appsv1.Deployment), l)
@@ -42,7 +69,7 @@ func Observe(desired, live client.Object) Readiness {
 	case *appsv1.DaemonSet:
 		return daemonSet(l)
 	case *batchv1.Job:
-		return job(desired.(*batchv1.Job), l)
+		return job(l)
 	}
 	return Readiness{Ready: true}
 }
@@ -90,10 +117,7 @@ func daemonSet(l *appsv1.DaemonSet) Readiness {
 	return Readiness{Ready: true}
 }
 
-func job(d, l *batchv1.Job) Readiness {
-	if d.Annotations[render.AnnotationInputsHash] != l.Annotations[render.AnnotationInputsHash] {
-		return Readiness{Reason: "inputs changed; to be run again"}
-	}
+func job(l *batchv1.Job) Readiness {
 	for _, c := range l.Status.Conditions {
 		if c.Status != corev1.ConditionTrue {
 			continue

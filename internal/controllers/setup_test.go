@@ -1,0 +1,87 @@
+package controllers
+
+import (
+	"path/filepath"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+
+	"github.com/oskproject/osk/internal/manifest"
+	"github.com/oskproject/osk/internal/render"
+)
+
+// TestRenderedPodsAreSeen checks what the plan's pod list and the pod
+// watch rely on: every pod template of every example carries the label
+// the operator's cache selects and the deployment's name as instance.
+func TestRenderedPodsAreSeen(t *testing.T) {
+	paths, err := filepath.Glob(filepath.Join("..", "..", "examples", "*.yaml"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no examples: %v", err)
+	}
+	for _, path := range paths {
+		d, err := manifest.Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := render.Render(d, render.Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		templates := 0
+		for _, o := range res.Objects {
+			tpl := render.PodTemplate(o)
+			if tpl == nil {
+				continue
+			}
+			templates++
+			if l := tpl.Labels; l[render.LabelManagedBy] != render.ManagedBy || l[render.LabelInstance] != d.Name {
+				t.Errorf("%s: %s: pod labels %v lack %s=%s or %s=%s", path, render.KeyOf(o), l,
+					render.LabelManagedBy, render.ManagedBy, render.LabelInstance, d.Name)
+			}
+		}
+		if templates == 0 {
+			t.Errorf("%s: no pod templates", path)
+		}
+	}
+}
+
+// TestPodWatch checks which pod events run a pass, and of which
+// deployment.
+func TestPodWatch(t *testing.T) {
+	pending := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "nova-api-1", Namespace: "ns",
+		Labels: map[string]string{render.LabelInstance: "cloud"}}}
+	pending.Status.Phase = corev1.PodPending
+	stuck := pending.DeepCopy()
+	stuck.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse,
+		Reason: corev1.PodReasonUnschedulable, Message: "0/6 nodes are available"}}
+	stuckAgain := stuck.DeepCopy()
+	stuckAgain.ResourceVersion = "2"
+	p := troubleChanged()
+	for _, tc := range []struct {
+		name string
+		pass bool
+		want bool
+	}{
+		{"a pod without a problem appears", p.Create(event.CreateEvent{Object: pending}), false},
+		{"a pod with a problem appears", p.Create(event.CreateEvent{Object: stuck}), true},
+		{"a problem appears", p.Update(event.UpdateEvent{ObjectOld: pending, ObjectNew: stuck}), true},
+		{"the problem stays as it was", p.Update(event.UpdateEvent{ObjectOld: stuck, ObjectNew: stuckAgain}), false},
+		{"the problem clears", p.Update(event.UpdateEvent{ObjectOld: stuck, ObjectNew: pending}), true},
+		{"a pod with a problem goes", p.Delete(event.DeleteEvent{Object: stuck}), true},
+		{"a pod without a problem goes", p.Delete(event.DeleteEvent{Object: pending}), false},
+	} {
+		if tc.pass != tc.want {
+			t.Errorf("%s: runs a pass %v, want %v", tc.name, tc.pass, tc.want)
+		}
+	}
+	got := deploymentOfPod(t.Context(), stuck)
+	if want := (types.NamespacedName{Namespace: "ns", Name: "cloud"}); len(got) != 1 || got[0].NamespacedName != want {
+		t.Errorf("the pod's deployment is %v, want %v", got, want)
+	}
+	if got := deploymentOfPod(t.Context(), &corev1.Pod{}); got != nil {
+		t.Errorf("a pod without instance label belongs to %v", got)
+	}
+}
