@@ -32,7 +32,7 @@ func compute() *Service {
 			mainFile("nova", v1.OsloFile{
 				"DEFAULT": {
 					"compute_driver": "libvirt.LibvirtDriver", "instances_path": "/var/lib/nova/instances",
-					"state_path": "/var/lib/nova", "metadata_port": "8775", "osapi_compute_listen_port": "8774",
+					"state_path": "/var/lib/nova", "metadata_listen_port": "8775", "osapi_compute_listen_port": "8774",
 				},
 				"api":              {"auth_strategy": "keystone"},
 				"conductor":        {"workers": "2"},
@@ -43,13 +43,16 @@ func compute() *Service {
 				"wsgi":             {"api_paste_config": "/etc/nova/api-paste.ini"},
 				"service_user":     {"send_service_user_token": "true"},
 			}, standardWiring(
+				Wire{Kind: WireCache},
 				Wire{Kind: WireDatabase, Database: "nova"},
 				Wire{Kind: WireDatabase, Section: "api_database", Database: "nova_api"},
 				Wire{Kind: WireServiceAuth, Section: "neutron"},
 				Wire{Kind: WireServiceAuth, Section: "placement"},
-				Wire{Kind: WireServiceAuth, Section: "service_user"},
-				Wire{Kind: WireServiceAuth, Section: "cinder"},
-				Wire{Kind: WireServiceAuth, Section: "glance"},
+				Wire{Kind: WireServiceAuth, Section: "service_user", NoRegion: true},
+				// [cinder] names the region os_region_name (novaFeatures).
+				// [glance] takes no credentials: nova calls Glance with the
+				// user's token.
+				Wire{Kind: WireServiceAuth, Section: "cinder", NoRegion: true},
 			)),
 			apiUWSGI, metaUWSGI,
 		},
@@ -65,8 +68,10 @@ func compute() *Service {
 		Jobs: []Job{
 			{Name: "api-db-sync", Command: manage("api_db", "sync"), Reads: []string{novaConf}, After: []string{"db-init"}},
 			{Name: "cell-setup", Reads: []string{novaConf}, After: []string{"api-db-sync", "rabbit-init"},
-				Command: shell(`nova-manage cell_v2 map_cell0; ` +
-					`nova-manage cell_v2 list_cells | grep -q ' cell1 ' || nova-manage cell_v2 create_cell --name cell1 --verbose`)},
+				// Each nova-manage names its file: its default search path
+				// may find another nova.conf first.
+				Command: shell(`m="nova-manage --config-file /etc/nova/nova.conf"; $m cell_v2 map_cell0; ` +
+					`$m cell_v2 list_cells | grep -q ' cell1 ' || $m cell_v2 create_cell --name cell1 --verbose`)},
 			{Name: "db-sync", Command: manage("db", "sync"), Reads: []string{novaConf}, After: []string{"cell-setup"}},
 		},
 		Features: novaFeatures,
@@ -141,5 +146,7 @@ func novaFeatures(c *Context, f Files) {
 		f.Set(novaConf, "serial_console", "base_url", "ws://serialproxy."+c.Spec.PublicDomainName+"/")
 	}
 	f.Set(novaConf, "neutron", "service_metadata_proxy", "true")
+	f.Set(novaConf, "cinder", "os_region_name", c.Spec.Region)
 	f.Set(novaConf, "glance", "endpoint_override", c.InternalURL("glance", "api", 9292, ""))
+	f.Set(novaConf, "glance", "region_name", c.Spec.Region)
 }

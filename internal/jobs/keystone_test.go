@@ -76,6 +76,7 @@ func TestKeystoneRegisterOnKeystone(t *testing.T) {
 // TestKeystoneRegisterFailsClearlyWhenDown points keystone-register at a
 // port nothing listens on.
 func TestKeystoneRegisterFailsClearlyWhenDown(t *testing.T) {
+	t.Parallel()
 	j := jobs.KeystoneRegister{AuthURL: "http://127.0.0.1:1/v3", Region: "RegionOne", AdminUser: "admin", AdminPassword: "p",
 		AdminProject: "admin", Wait: 3 * time.Second}
 	start := time.Now()

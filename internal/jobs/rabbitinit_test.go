@@ -43,6 +43,7 @@ func TestRabbitInitOnRabbitMQ(t *testing.T) {
 // TestRabbitInitFailsClearlyWhenDown points rabbit-init at a port nothing
 // listens on and expects it to give up within its wait, saying so.
 func TestRabbitInitFailsClearlyWhenDown(t *testing.T) {
+	t.Parallel()
 	job := jobs.RabbitInit{Buses: []jobs.RabbitBus{{URL: "http://127.0.0.1:1", AdminUser: "admin", AdminPassword: "p"}},
 		User: "nova", Password: "p", VHost: "nova", Wait: 3 * time.Second}
 	start := time.Now()

@@ -29,8 +29,16 @@ type Server struct {
 	AdminUser, AdminPassword string
 }
 
-// Start starts a MariaDB server for t, or fails t saying what to install.
+// Start starts a MariaDB server for t on a free port of 127.0.0.1, or
+// fails t saying what to install.
 func Start(t testing.TB) *Server {
+	t.Helper()
+	return StartOn(t, "127.0.0.1", proctest.FreePort(t))
+}
+
+// StartOn starts a MariaDB server for t listening on host and port; its
+// admin is root, from anywhere, as in MariaDB's container image.
+func StartOn(t testing.TB, host string, port int) *Server {
 	t.Helper()
 	proctest.Need(t, "mariadb-server", "mariadbd", "mariadb-install-db")
 	dir := t.TempDir()
@@ -44,11 +52,10 @@ func Start(t testing.TB) *Server {
 	if out, err := install.CombinedOutput(); err != nil {
 		t.Fatalf("mariadb-install-db: %v\n%s", err, out)
 	}
-	port := proctest.FreePort(t)
 	p := proctest.Start(t, dir, "mariadbd", exec.Command("mariadbd", append([]string{"--no-defaults", "--datadir=" + data, "--socket=" + sock,
-		"--bind-address=127.0.0.1", "--port=" + strconv.Itoa(port), "--skip-name-resolve",
+		"--bind-address=" + host, "--port=" + strconv.Itoa(port), "--skip-name-resolve",
 		"--pid-file=" + filepath.Join(dir, "mariadbd.pid"), "--innodb-buffer-pool-size=32M"}, user...)...))
-	s := &Server{Host: "127.0.0.1", Port: port, AdminUser: "osk_admin", AdminPassword: "admin-password-for-tests"}
+	s := &Server{Host: host, Port: port, AdminUser: "root", AdminPassword: "admin-password-for-tests"}
 	s.createAdmin(t, sock, p)
 	return s
 }

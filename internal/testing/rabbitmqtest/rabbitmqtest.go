@@ -36,23 +36,32 @@ type Server struct {
 // switches to the rabbitmq user.
 const server = "/usr/lib/rabbitmq/bin/rabbitmq-server"
 
-// Start starts a RabbitMQ server for t, or fails t saying what to install.
+// Start starts a RabbitMQ server for t on free ports of 127.0.0.1, or
+// fails t saying what to install.
 func Start(t testing.TB) *Server {
+	t.Helper()
+	return StartOn(t, "127.0.0.1", proctest.FreePort(t), proctest.FreePort(t))
+}
+
+// StartOn starts a RabbitMQ server for t with AMQP on host:port and the
+// management API on host:management. Erlang's own ports (epmd,
+// distribution) are free ports of 127.0.0.1.
+func StartOn(t testing.TB, host string, port, management int) *Server {
 	t.Helper()
 	proctest.Need(t, "rabbitmq-server", server, "epmd")
 	dir := t.TempDir()
-	s := &Server{Host: "127.0.0.1", Port: proctest.FreePort(t), AdminUser: "admin", AdminPassword: rand.Text(),
+	s := &Server{Host: host, Port: port, AdminUser: "admin", AdminPassword: rand.Text(),
 		Node: "osk-" + strings.ToLower(rand.Text()[:8]) + "@localhost"}
-	mgmt, epmd, dist := proctest.FreePort(t), proctest.FreePort(t), proctest.FreePort(t)
-	s.ManagementURL = fmt.Sprintf("http://127.0.0.1:%d", mgmt)
-	conf := fmt.Sprintf(`listeners.tcp.default = 127.0.0.1:%d
-management.tcp.ip = 127.0.0.1
-management.tcp.port = %d
-default_user = %s
-default_pass = %s
+	epmd, dist := proctest.FreePort(t), proctest.FreePort(t)
+	s.ManagementURL = fmt.Sprintf("http://%s:%d", host, management)
+	conf := fmt.Sprintf(`listeners.tcp.default = %[1]s:%[2]d
+management.tcp.ip = %[1]s
+management.tcp.port = %[3]d
+default_user = %[4]s
+default_pass = %[5]s
 log.console = true
 log.file = false
-`, s.Port, mgmt, s.AdminUser, s.AdminPassword)
+`, host, port, management, s.AdminUser, s.AdminPassword)
 	write(t, filepath.Join(dir, "rabbitmq.conf"), conf)
 	write(t, filepath.Join(dir, "enabled_plugins"), "[rabbitmq_management].\n")
 	env := append(os.Environ(),
