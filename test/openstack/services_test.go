@@ -94,8 +94,12 @@ func TestZedServices(t *testing.T) {
 				c.runJob(j)
 			}
 			// Every Job again: each must leave things as they were.
+			was := c.snapshot()
 			for _, j := range append(before, after...) {
 				c.runJob(j)
+			}
+			if now := c.snapshot(); now != was {
+				t.Errorf("running %s's Jobs again changed the state:\nbefore:\n%s\nafter:\n%s", a.service, was, now)
 			}
 		})
 		if !ok {
