@@ -77,3 +77,8 @@ verify: generate
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	@git diff --exit-code -- api config || { echo "generated files are stale: run make generate and commit"; exit 1; }
 	@test -z "$$(git status --porcelain -- api config)" || { git status --porcelain -- api config; echo "untracked generated files: run make generate and commit"; exit 1; }
+
+## bench-process: osk operator as its own process on a sandbox: time to APPLIED, CPU, peak memory, steady writes, clean SIGTERM exit
+.PHONY: bench-process
+bench-process: sandbox
+	$(GO) test -run '^$$' -bench BenchmarkOperatorProcess -benchtime 1x -timeout 20m ./test/install/
