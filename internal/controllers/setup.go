@@ -16,10 +16,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	v1 "github.com/oskproject/osk/api/v1alpha1"
+	"github.com/oskproject/osk/internal/apply"
 	"github.com/oskproject/osk/internal/lifecycle"
 	"github.com/oskproject/osk/internal/render"
 )
@@ -43,6 +45,11 @@ func (r *OpenStackDeploymentReconciler) SetupWithManager(mgr ctrl.Manager, worke
 	} {
 		b = b.Owns(o)
 	}
+	// Cluster-scoped objects cannot name a namespaced owner; their owner
+	// label leads back to the deployment.
+	for _, o := range []client.Object{&rbacv1.ClusterRole{}, &rbacv1.ClusterRoleBinding{}, &networkingv1.IngressClass{}} {
+		b = b.Watches(o, handler.EnqueueRequestsFromMapFunc(r.deploymentOfOwnerLabel))
+	}
 	// A pod's trouble (it fits no node, its image cannot be pulled, it
 	// crashes) often changes nothing in its workload's status: a pass runs
 	// when what the deployment's status would say of a pod changes.
@@ -59,6 +66,26 @@ func deploymentOfPod(_ context.Context, o client.Object) []reconcile.Request {
 		return nil
 	}
 	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: name}}}
+}
+
+// deploymentOfOwnerLabel names the deployment whose UID an object's
+// owner label holds.
+func (r *OpenStackDeploymentReconciler) deploymentOfOwnerLabel(ctx context.Context, o client.Object) []reconcile.Request {
+	uid := o.GetLabels()[apply.LabelOwner]
+	if uid == "" {
+		return nil
+	}
+	list := &v1.OpenStackDeploymentList{}
+	if err := r.Client.List(ctx, list); err != nil {
+		log.FromContext(ctx).Error(err, "listing deployments to find an owner", "object", o.GetName())
+		return nil
+	}
+	for _, d := range list.Items {
+		if string(d.UID) == uid {
+			return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: d.Namespace, Name: d.Name}}}
+		}
+	}
+	return nil
 }
 
 // troubleChanged passes the pod events that change what PodTrouble says

@@ -10,6 +10,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -18,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/oskproject/osk/api/v1alpha1"
+	"github.com/oskproject/osk/internal/catalog"
 	"github.com/oskproject/osk/internal/render"
 	"github.com/oskproject/osk/internal/sandbox/sandboxtest"
 )
@@ -76,6 +78,30 @@ func TestDayTwo(t *testing.T) {
 			}
 			if got.UID == old.UID || got.Status.ReadyReplicas != *got.Spec.Replicas {
 				return fmt.Errorf("uid %s (old %s), %d ready", got.UID, old.UID, got.Status.ReadyReplicas)
+			}
+			return nil
+		})
+	})
+
+	t.Run("deleted cluster-scoped object comes back", func(t *testing.T) {
+		// The IngressClass has no owner reference (its owner is namespaced);
+		// the operator's resync is an hour here, so only the watch can
+		// bring it back in time.
+		name := catalog.IngressClass(ns)
+		old := &networkingv1.IngressClass{}
+		if err := c.Get(t.Context(), client.ObjectKey{Name: name}, old); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Delete(t.Context(), old); err != nil {
+			t.Fatal(err)
+		}
+		sandboxtest.Eventually(t, changeTimeout, "the IngressClass to be back", func(ctx context.Context) error {
+			got := &networkingv1.IngressClass{}
+			if err := c.Get(ctx, client.ObjectKey{Name: name}, got); err != nil {
+				return err
+			}
+			if got.UID == old.UID {
+				return fmt.Errorf("still the old one")
 			}
 			return nil
 		})
