@@ -48,8 +48,6 @@ func blockStorage() *Service {
 					"state_path":                  "/var/lib/cinder",
 					"glance_catalog_info":         "image:glance:internalURL",
 					"rootwrap_config":             "/etc/cinder/" + cinderRootwrap,
-					// sudo's secure_path does not hold the virtualenv.
-					"root_helper": "sudo " + openstackBin + "/cinder-rootwrap /etc/cinder/" + cinderRootwrap,
 				},
 				"nova":             {"interface": "internal"},
 				"service_user":     {"send_service_user_token": "true"},
@@ -61,7 +59,7 @@ func blockStorage() *Service {
 				// cinder calls nova (volume events, assisted snapshots) as
 				// its service user, and passes service tokens along.
 				Wire{Kind: WireServiceAuth, Section: "nova"},
-				Wire{Kind: WireServiceAuth, Section: "service_user"},
+				Wire{Kind: WireServiceAuth, Section: "service_user", NoRegion: true},
 			)),
 			uwsgi,
 			{Name: cinderRootwrap, Dir: "/etc/cinder", Defaults: v1.OsloFile{"DEFAULT": {
@@ -80,7 +78,6 @@ func blockStorage() *Service {
 func cinderFeatures(uwsgi string) func(c *Context, f Files) {
 	return func(c *Context, f Files) {
 		wsgiModuleSince(c, f, uwsgi, "epoxy", "cinder.wsgi.api:application")
-		f.Set(cinderConf, "DEFAULT", "os_region_name", c.Spec.Region)
 		// The only backend is Ceph (features.cinder.backend: ceph).
 		f.Set(cinderConf, "DEFAULT", "enabled_backends", "ceph")
 		setAll(f, cinderConf, "ceph", map[string]string{

@@ -230,6 +230,10 @@ type Wire struct {
 	Section string
 	// Database is the database, for WireDatabase.
 	Database string
+	// NoRegion, for WireServiceAuth, leaves region_name out: the section
+	// only authenticates ([service_user], heat's [trustee]), and
+	// keystoneauth's auth plugins have no region option.
+	NoRegion bool
 }
 
 // WireKind is a kind of environment-dependent configuration.
@@ -246,8 +250,9 @@ const (
 	// WireAuthToken writes [keystone_authtoken] for an API that checks
 	// tokens.
 	WireAuthToken WireKind = "authtoken"
-	// WireServiceAuth writes Keystone credentials of the service user to
-	// Section (for example nova.conf's [neutron]).
+	// WireServiceAuth writes Keystone credentials of the service user, and
+	// region_name unless NoRegion, to Section (for example nova.conf's
+	// [neutron]).
 	WireServiceAuth WireKind = "service-auth"
 	// WireCache writes [cache] with the memcached servers.
 	WireCache WireKind = "cache"

@@ -1,5 +1,7 @@
 package catalog
 
+import "strings"
+
 // Credentials live in Secrets osk generates once and never overwrites.
 // Every service has one Secret, <project>-credentials, with these keys.
 const (
@@ -33,6 +35,14 @@ const (
 
 // CredentialSecret returns the name of a project's credential Secret.
 func CredentialSecret(project string) string { return project + "-credentials" }
+
+// GeneratedSecret reports whether osk generates a Secret: every
+// <project>-credentials Secret and Keystone's key repositories. Other
+// Secrets a deployment references (Ceph keys, TLS certificates) are the
+// user's.
+func GeneratedSecret(secret string) bool {
+	return strings.HasSuffix(secret, "-credentials") || secret == FernetKeysSecret || secret == CredentialKeysSecret
+}
 
 // BusSecret returns the name of a RabbitMQ instance's admin Secret.
 func BusSecret(bus string) string { return "rabbitmq-" + bus + "-credentials" }

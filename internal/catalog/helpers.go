@@ -120,13 +120,13 @@ func mainFile(project string, defaults v1.OsloFile, wiring []Wire) ConfigFile {
 }
 
 // standardWiring is what every OpenStack service's main file gets: its
-// database, bus, notifications, token checks, cache and logging.
+// bus, notifications, token checks and logging. Services that use
+// oslo.cache add WireCache: in the others [cache] is not an option.
 func standardWiring(extra ...Wire) []Wire {
 	w := []Wire{
 		{Kind: WireMessaging},
 		{Kind: WireNotifications},
 		{Kind: WireAuthToken},
-		{Kind: WireCache},
 		{Kind: WireLogging},
 	}
 	return append(w, extra...)

@@ -73,7 +73,6 @@ func identity() *Service {
 			wsgiModuleSince(c, f, uwsgi.Name, "epoxy", "keystone.wsgi.api:application")
 			f.Set("keystone.conf", "token", "expiration", strconv.Itoa(int(c.Features.Keystone.TokenExpiration)))
 			f.Set("keystone.conf", "fernet_tokens", "max_active_keys", strconv.Itoa(int(c.Features.Keystone.FernetRotation.MaxActiveKeys)))
-			f.Set("keystone.conf", "credential", "max_active_keys", strconv.Itoa(int(c.Features.Keystone.CredentialRotation.MaxActiveKeys)))
 		},
 	}
 }

@@ -24,7 +24,8 @@ func image() *Service {
 			},
 			Wiring: []Wire{
 				{Kind: WireDatabase, Database: "glance"}, {Kind: WireNotifications},
-				{Kind: WireAuthToken}, {Kind: WireCache}, {Kind: WireLogging},
+				// No WireCache: Glance does not use oslo.cache.
+				{Kind: WireAuthToken}, {Kind: WireLogging},
 			},
 		}},
 		Components: []Component{{

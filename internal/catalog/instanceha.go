@@ -73,7 +73,7 @@ func instanceHA() *Service {
 					},
 				},
 				// The monitors post notifications as masakari's service user.
-				Wiring: []Wire{{Kind: WireServiceAuth, Section: "api"}, {Kind: WireLogging}},
+				Wiring: []Wire{{Kind: WireServiceAuth, Section: "api", NoRegion: true}, {Kind: WireLogging}},
 			},
 			{Name: processList, Dir: monitorsDir, Format: FormatRaw, Generate: monitoredProcesses},
 		},
@@ -83,6 +83,9 @@ func instanceHA() *Service {
 			wsgiModuleSince(c, f, uwsgi.Name, "flamingo", "masakari.wsgi.api:application")
 			f.Set(masakariConf, "DEFAULT", "os_privileged_user_auth_url", c.KeystoneURL()+"/v3")
 			f.Set(masakariConf, "DEFAULT", "os_region_name", c.Spec.Region)
+			// [taskflow] takes the database URL only, none of oslo.db's
+			// options.
+			f.Delete(masakariConf, "taskflow", "max_retries")
 			// The monitors name the region "region", not "region_name".
 			f.Set(monitorsConf, "api", "region", c.Spec.Region)
 		},

@@ -1,6 +1,9 @@
 package catalog
 
-import v1 "github.com/oskproject/osk/api/v1alpha1"
+import (
+	v1 "github.com/oskproject/osk/api/v1alpha1"
+	"github.com/oskproject/osk/internal/release"
+)
 
 const (
 	barbicanConf = "barbican.conf"
@@ -59,6 +62,14 @@ func keyManager() *Service {
 			wsgiModuleSince(c, f, uwsgi.Name, "flamingo", "barbican.wsgi.api:application")
 			// Secret references carry this URL.
 			f.Set(barbicanConf, "DEFAULT", "host_href", c.PublicURL("barbican", ""))
+			if !release.AtLeast(c.Release, "caracal") {
+				// Before 2024.1 there is no [database] group: the URL
+				// comes from [DEFAULT] sql_connection (legacyDB), the
+				// retries from sql_max_retries.
+				f.Delete(barbicanConf, "database", "connection")
+				f.Delete(barbicanConf, "database", "max_retries")
+				f.Set(barbicanConf, "DEFAULT", "sql_max_retries", "-1")
+			}
 		},
 	}
 }

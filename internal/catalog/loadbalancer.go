@@ -77,7 +77,7 @@ func loadBalancer() *Service {
 			}, standardWiring(
 				Wire{Kind: WireDatabase, Database: "octavia"},
 				// Nova, Neutron, Glance and Barbican are called as the service user.
-				Wire{Kind: WireServiceAuth, Section: "service_auth"},
+				Wire{Kind: WireServiceAuth, Section: "service_auth", NoRegion: true},
 			)),
 			uwsgi,
 		},

@@ -42,7 +42,7 @@ func neutronFiles() []ConfigFile {
 		{Name: "neutron.conf", Dir: neutronDir,
 			Defaults: v1.OsloFile{
 				"DEFAULT": {
-					"bind_port": "9696", "core_plugin": "ml2", "allow_overlapping_ips": "true",
+					"bind_port": "9696", "core_plugin": "ml2",
 					"dhcp_agents_per_network": "2", "l3_ha": "false",
 				},
 				"agent":            {"root_helper": "sudo neutron-rootwrap /etc/neutron/rootwrap.conf"},
@@ -50,6 +50,7 @@ func neutronFiles() []ConfigFile {
 				"oslo_middleware":  {"enable_proxy_headers_parsing": "true"},
 			},
 			Wiring: standardWiring(
+				Wire{Kind: WireCache},
 				Wire{Kind: WireDatabase, Database: "neutron"},
 				Wire{Kind: WireServiceAuth, Section: "nova"},
 				Wire{Kind: WireServiceAuth, Section: "placement"},

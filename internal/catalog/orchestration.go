@@ -49,8 +49,9 @@ func orchestration() *Service {
 				"clients":         {"endpoint_type": "internalURL"},
 				"oslo_middleware": {"enable_proxy_headers_parsing": "true"},
 			}, standardWiring(
+				Wire{Kind: WireCache},
 				Wire{Kind: WireDatabase, Database: "heat"},
-				Wire{Kind: WireServiceAuth, Section: "trustee"},
+				Wire{Kind: WireServiceAuth, Section: "trustee", NoRegion: true},
 			)),
 			apiUWSGI, cfnUWSGI,
 		},

@@ -65,7 +65,9 @@ func telemetryMetric() *Service {
 					"ceph_username": "gnocchi",
 					"ceph_conffile": "/etc/ceph/ceph.conf",
 				},
-			}, []Wire{{Kind: WireAuthToken}, {Kind: WireLogging}}),
+				// No WireLogging: Gnocchi logs with daiquiri, to standard
+				// error unless given a log file, and has no use_stderr.
+			}, []Wire{{Kind: WireAuthToken}}),
 			uwsgi,
 		},
 		Components: []Component{api, metricd},

@@ -27,14 +27,9 @@ const passwordLength = 32
 // 0 is the staged key, 1 the primary.
 var keyRepositoryKeys = []string{"0", "1"}
 
-// Generated reports whether osk generates a Secret: every
-// <project>-credentials Secret and Keystone's key repositories. Other
-// Secrets a deployment references (Ceph keys, TLS certificates) are the
-// user's.
-func Generated(secret string) bool {
-	return strings.HasSuffix(secret, "-credentials") ||
-		secret == catalog.FernetKeysSecret || secret == catalog.CredentialKeysSecret
-}
+// Generated reports whether osk generates a Secret (see
+// catalog.GeneratedSecret).
+func Generated(secret string) bool { return catalog.GeneratedSecret(secret) }
 
 // keyRepository reports whether a Secret is a Fernet key repository, whose
 // keys are numbered and rotated rather than named.

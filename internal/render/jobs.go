@@ -116,7 +116,7 @@ func (m *model) renderJob(s *catalog.Service, j catalog.Job, base map[string][]b
 			Template:     corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: l}, Spec: pod},
 		},
 	}
-	job.Annotations = map[string]string{AnnotationInputsHash: hash(podJSON, hashFilesBytes(files))}
+	job.Annotations = map[string]string{AnnotationInputsHash: hash(podJSON, hashFilesBytes(files), m.credentialInputs(j.Env))}
 	if j.AfterWorkloads {
 		job.Annotations[AnnotationAfterWorkloads] = "true"
 	}
@@ -129,6 +129,19 @@ func (m *model) renderJob(s *catalog.Service, j catalog.Job, base map[string][]b
 	}
 	m.add(job)
 	m.add(m.standaloneClaims(name, l, active(m.ctx, j.Volumes))...)
+}
+
+// credentialInputs are the values of the generated credentials a Job reads
+// from its environment, so that a new password in a Secret runs the Job
+// again (db-init then sets it in MariaDB). Only their hash is written.
+func (m *model) credentialInputs(env []catalog.Env) []byte {
+	var b []byte
+	for _, e := range env {
+		if e.Secret != "" && catalog.GeneratedSecret(e.Secret) {
+			b = append(append(b, m.creds.Value(e.Secret, e.Key)...), 0)
+		}
+	}
+	return b
 }
 
 // renderCronJob renders a periodic job of a service.

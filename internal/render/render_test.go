@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -355,5 +356,41 @@ func TestCatalogPodSettings(t *testing.T) {
 	sp := horizon.Containers[0].StartupProbe
 	if sp == nil || sp.FailureThreshold*sp.PeriodSeconds < 600 {
 		t.Errorf("Horizon has no startup probe allowing 600 s: %+v", sp)
+	}
+}
+
+// fixed returns the same value for every credential but one.
+type fixed struct{ secret, key, value string }
+
+func (f fixed) Value(secret, key string) string {
+	if secret == f.secret && key == f.key {
+		return f.value
+	}
+	return "same-" + secret + "-" + key
+}
+
+// TestJobRerunsOnNewPassword checks that a new password in a credential
+// Secret changes the inputs hash of exactly the Jobs that read it, so
+// db-init runs again and sets it.
+func TestJobRerunsOnNewPassword(t *testing.T) {
+	inputs := func(pw string) map[string]string {
+		res := renderExample(t, "minimal", fixed{"nova-credentials", "database-password", pw})
+		out := map[string]string{}
+		for _, o := range res.Objects {
+			if j, ok := o.(*batchv1.Job); ok {
+				out[j.Name] = j.Annotations[render.AnnotationInputsHash]
+			}
+		}
+		return out
+	}
+	before, after := inputs("first"), inputs("second")
+	for name, h := range before {
+		changed := after[name] != h
+		// nova-db-init reads the password from its environment; the db
+		// syncs read it from nova.conf, whose hash changes too.
+		want := name == "nova-db-init" || strings.HasPrefix(name, "nova-") && name != "nova-rabbit-init" && name != "nova-keystone-register"
+		if changed != want {
+			t.Errorf("%s: inputs hash changed=%v, want %v", name, changed, want)
+		}
 	}
 }

@@ -35,6 +35,9 @@ func (m *model) wire(s *catalog.Service, f *oslo.File, w catalog.Wire) {
 		f.Set("keystone_authtoken", "memcached_servers", m.memcachedServers())
 	case catalog.WireServiceAuth:
 		m.wireKeystone(s, f, w.Section)
+		if w.NoRegion {
+			f.Delete(w.Section, "region_name")
+		}
 	case catalog.WireCache:
 		f.Set("cache", "enabled", "true")
 		f.Set("cache", "backend", "dogpile.cache.pymemcache")
