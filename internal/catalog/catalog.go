@@ -261,6 +261,10 @@ const (
 	// WireLogging writes [DEFAULT] options that make services log to
 	// standard output.
 	WireLogging WireKind = "logging"
+	// WireMetadataProxy writes metadata_proxy_shared_secret to Section:
+	// the secret Neutron's metadata agents sign instance requests with and
+	// Nova's metadata API checks, one generated value for both.
+	WireMetadataProxy WireKind = "metadata-proxy"
 )
 
 // Files are the configuration files of a service being built, by name.

@@ -53,6 +53,7 @@ func compute() *Service {
 				// [glance] takes no credentials: nova calls Glance with the
 				// user's token.
 				Wire{Kind: WireServiceAuth, Section: "cinder", NoRegion: true},
+				Wire{Kind: WireMetadataProxy, Section: "neutron"},
 			)),
 			apiUWSGI, metaUWSGI,
 		},

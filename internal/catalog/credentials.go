@@ -36,6 +36,10 @@ const (
 // CredentialSecret returns the name of a project's credential Secret.
 func CredentialSecret(project string) string { return project + "-credentials" }
 
+// KeyMetadataSecret is the key of nova's credential Secret holding the
+// metadata proxy's shared secret.
+const KeyMetadataSecret = "metadata-secret"
+
 // GeneratedSecret reports whether osk generates a Secret: every
 // <project>-credentials Secret and Keystone's key repositories. Other
 // Secrets a deployment references (Ceph keys, TLS certificates) are the

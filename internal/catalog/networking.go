@@ -71,11 +71,12 @@ func neutronFiles() []ConfigFile {
 			"interface_driver": "openvswitch", "dhcp_driver": "neutron.agent.linux.dhcp.Dnsmasq",
 			"enable_isolated_metadata": "true",
 		}}},
-		{Name: "metadata_agent.ini", Dir: neutronDir, Defaults: v1.OsloFile{"DEFAULT": {"nova_metadata_port": "8775"}}},
+		{Name: "metadata_agent.ini", Dir: neutronDir, Defaults: v1.OsloFile{"DEFAULT": {"nova_metadata_port": "8775"}},
+			Wiring: []Wire{{Kind: WireMetadataProxy, Section: "DEFAULT"}}},
 		{Name: "neutron_ovn_metadata_agent.ini", Dir: neutronDir, Defaults: v1.OsloFile{
 			"DEFAULT": {"nova_metadata_port": "8775"},
 			"ovs":     {"ovsdb_connection": "unix:/run/openvswitch/db.sock"},
-		}},
+		}, Wiring: []Wire{{Kind: WireMetadataProxy, Section: "DEFAULT"}}},
 		{Name: "plugins/tungstenfabric/tf_plugin.ini", Dir: neutronDir, Defaults: v1.OsloFile{
 			"APISERVER": {"api_server_port": "8082", "multi_tenancy": "true"},
 		}},

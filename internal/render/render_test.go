@@ -394,3 +394,22 @@ func TestJobRerunsOnNewPassword(t *testing.T) {
 		}
 	}
 }
+
+// TestMetadataProxySecretShared checks that Nova's metadata API and every
+// Neutron metadata agent get the same generated shared secret.
+func TestMetadataProxySecretShared(t *testing.T) {
+	for _, name := range examples {
+		res := renderExample(t, name, recorder{})
+		want := "pw-nova-credentials-" + catalog.KeyMetadataSecret + "-7f3a"
+		nova := find(res.Objects, "Secret/nova-etc").(*corev1.Secret).Data["nova.conf"]
+		if !strings.Contains(string(nova), "metadata_proxy_shared_secret = "+want) {
+			t.Errorf("%s: nova.conf lacks the metadata proxy's secret", name)
+		}
+		agents := find(res.Objects, "Secret/neutron-etc").(*corev1.Secret).Data
+		for _, file := range []string{"metadata_agent.ini", "neutron_ovn_metadata_agent.ini"} {
+			if !strings.Contains(string(agents[file]), "metadata_proxy_shared_secret = "+want) {
+				t.Errorf("%s: %s lacks the metadata proxy's secret", name, file)
+			}
+		}
+	}
+}

@@ -46,6 +46,8 @@ func (m *model) wire(s *catalog.Service, f *oslo.File, w catalog.Wire) {
 		f.Set("coordination", "backend_url", fmt.Sprintf("etcd3+http://%s:%d", m.ctx.Host("etcd", "server"), catalog.EtcdPort))
 	case catalog.WireLogging:
 		f.Set("DEFAULT", "use_stderr", "true")
+	case catalog.WireMetadataProxy:
+		f.Set(w.Section, "metadata_proxy_shared_secret", m.creds.Value(catalog.CredentialSecret("nova"), catalog.KeyMetadataSecret))
 	}
 }
 
