@@ -1,5 +1,6 @@
 // Package v1alpha1 holds osk's API: the OpenStackDeployment kind that
-// describes a whole OpenStack cloud.
+// describes a whole OpenStack cloud, and the HelmBundle kind that keeps a
+// group of Helm releases installed.
 //
 // +kubebuilder:object:generate=true
 // +groupName=osk.dev

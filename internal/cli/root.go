@@ -33,6 +33,7 @@ func NewRootCommand() *cobra.Command {
 		newSandboxCommand(),
 		newOperatorCommand(),
 		newJobCommand(),
+		newHelmBundleCommand(),
 	)
 	return root
 }

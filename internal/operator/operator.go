@@ -74,7 +74,10 @@ func Run(ctx context.Context, config *rest.Config, o Options) error {
 		Cache: cache.Options{
 			SyncPeriod:           &o.Resync,
 			DefaultLabelSelector: managed,
-			ByObject:             map[client.Object]cache.ByObject{&v1.OpenStackDeployment{}: {Label: labels.Everything()}},
+			ByObject: map[client.Object]cache.ByObject{
+				&v1.OpenStackDeployment{}: {Label: labels.Everything()},
+				&v1.HelmBundle{}:          {Label: labels.Everything()},
+			},
 		},
 	})
 	if err != nil {
@@ -87,6 +90,9 @@ func Run(ctx context.Context, config *rest.Config, o Options) error {
 	}
 	if err := r.SetupWithManager(mgr, o.Workers); err != nil {
 		return fmt.Errorf("setting up the OpenStackDeployment controller: %w", err)
+	}
+	if err := controllers.SetupHelmBundle(mgr, o.Workers); err != nil {
+		return fmt.Errorf("setting up the HelmBundle controller: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
 		return err
