@@ -82,3 +82,8 @@ verify: generate
 .PHONY: bench-process
 bench-process: sandbox
 	$(GO) test -run '^$$' -bench BenchmarkOperatorProcess -benchtime 1x -timeout 20m ./test/install/
+
+## bench-helmbundle: a no-change pass over a 10-release HelmBundle (Helm operations and API writes counted)
+.PHONY: bench-helmbundle
+bench-helmbundle: sandbox
+	$(GO) test -run '^$$' -bench . -benchtime 50x ./test/helmbundle/
