@@ -34,6 +34,7 @@ func NewRootCommand() *cobra.Command {
 		newOperatorCommand(),
 		newJobCommand(),
 		newHelmBundleCommand(),
+		newGaleraCommand(),
 	)
 	return root
 }

@@ -42,8 +42,9 @@ type Process struct {
 	// Name says what it is in messages.
 	Name string
 	// Log is the file its output goes to.
-	Log string
-	cmd *exec.Cmd
+	Log  string
+	cmd  *exec.Cmd
+	done chan struct{}
 }
 
 // Start starts cmd in its own process group with its output in
@@ -51,7 +52,7 @@ type Process struct {
 // SIGKILL after 20 seconds. When t failed, the log's tail is shown.
 func Start(t testing.TB, dir, name string, cmd *exec.Cmd) *Process {
 	t.Helper()
-	p := &Process{Name: name, Log: filepath.Join(dir, name+".log"), cmd: cmd}
+	p := &Process{Name: name, Log: filepath.Join(dir, name+".log"), cmd: cmd, done: make(chan struct{})}
 	log, err := os.Create(p.Log)
 	if err != nil {
 		t.Fatal(err)
@@ -61,7 +62,7 @@ func Start(t testing.TB, dir, name string, cmd *exec.Cmd) *Process {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", name, err)
 	}
-	done := make(chan struct{})
+	done := p.done
 	go func() { _ = cmd.Wait(); close(done) }()
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -110,4 +111,18 @@ func (p *Process) WaitUntil(t testing.TB, timeout time.Duration, ready func() er
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// Signal sends sig to the process's whole group, children included,
+// without waiting.
+func (p *Process) Signal(sig syscall.Signal) error { return syscall.Kill(-p.cmd.Process.Pid, sig) }
+
+// Kill sends SIGKILL to the process's whole group, as when the node under
+// a pod fails, and waits until the process exited.
+func (p *Process) Kill(t testing.TB) {
+	t.Helper()
+	if err := p.Signal(syscall.SIGKILL); err != nil && err != syscall.ESRCH {
+		t.Fatalf("killing %s: %v", p.Name, err)
+	}
+	<-p.done
 }
