@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/oskproject/osk/internal/operator"
@@ -55,6 +56,23 @@ $KUBECONFIG. Logs are JSON lines on standard error.`,
 	f.IntVar(&o.Workers, "workers", 4, "deployments reconciled at once")
 	f.DurationVar(&o.Resync, "resync", 10*time.Minute, "how often every deployment is looked at again regardless of events")
 	f.StringVar(&o.OskImage, "osk-image", os.Getenv("OSK_IMAGE"), "image of osk's own jobs and init containers (default: $OSK_IMAGE, else the catalog's)")
+	webhookFlags(f, &o.Webhook)
+	f.BoolVar(&o.WebhookOnly, "webhook-only", false, "serve only the admission webhook, without the controllers")
 	f.BoolVar(&verbose, "verbose", false, "log debug messages")
 	return cmd
+}
+
+// webhookFlags are the admission webhook's flags.
+func webhookFlags(f *pflag.FlagSet, w *operator.WebhookOptions) {
+	ns := os.Getenv("POD_NAMESPACE")
+	if ns == "" {
+		ns = "osk-system"
+	}
+	f.IntVar(&w.Port, "webhook-port", 0, "port of the admission webhook (0 turns it off; config/webhook uses 9443)")
+	f.StringVar(&w.Host, "webhook-host", "", "address the admission webhook listens on (default: every address)")
+	f.StringVar(&w.CertMode, "webhook-cert-mode", operator.CertSelf,
+		`"self": make and renew the webhook's certificate and CA bundle; "cert-manager": read them from --webhook-cert-dir`)
+	f.StringVar(&w.CertDir, "webhook-cert-dir", "/var/run/osk/webhook-certs", "directory of tls.crt and tls.key in cert-manager mode")
+	f.StringVar(&w.Namespace, "webhook-namespace", ns, "namespace of the webhook Service and certificate Secret (default: $POD_NAMESPACE, else osk-system)")
+	f.StringSliceVar(&w.Hosts, "webhook-hosts", nil, "names and addresses of the self-made certificate (default: the webhook Service's DNS names)")
 }

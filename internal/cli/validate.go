@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/oskproject/osk/internal/defaulting"
 	"github.com/oskproject/osk/internal/manifest"
@@ -11,18 +12,22 @@ import (
 )
 
 func newValidateCommand() *cobra.Command {
-	var file string
+	var file, against string
 	cmd := &cobra.Command{
-		Use:   "validate -f FILE",
+		Use:   "validate -f FILE [--against CURRENT]",
 		Short: "Check an OpenStackDeployment and print every problem",
-		Args:  cobra.NoArgs,
+		Long: `Check an OpenStackDeployment and print every problem with its field path.
+With --against, also check the change from CURRENT (for example the output
+of kubectl get osdpl NAME -o yaml, status included) to FILE against the
+admission webhook's transition rules: no downgrade, one release at a time
+(or SLURP to the next SLURP), one upgrade at a time, and an upgrade that
+changes nothing else than enabling services.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			d, err := manifest.Load(file)
+			errs, err := validateFile(file, against)
 			if err != nil {
 				return err
 			}
-			defaulting.Default(&d.Spec)
-			errs := validation.Validate(d)
 			for _, e := range errs {
 				fmt.Fprintln(cmd.ErrOrStderr(), e.Error())
 			}
@@ -35,6 +40,26 @@ func newValidateCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&file, "file", "f", "", "the OpenStackDeployment manifest")
+	cmd.Flags().StringVar(&against, "against", "", "the current OpenStackDeployment, to check the change to FILE")
 	_ = cmd.MarkFlagRequired("file")
 	return cmd
+}
+
+// validateFile returns the problems of the deployment in file, and of the
+// change to it from the one in against when that is set.
+func validateFile(file, against string) (field.ErrorList, error) {
+	d, err := manifest.Load(file)
+	if err != nil {
+		return nil, err
+	}
+	defaulting.Default(&d.Spec)
+	errs := validation.Validate(d)
+	if against == "" {
+		return errs, nil
+	}
+	old, err := manifest.Load(against)
+	if err != nil {
+		return nil, err
+	}
+	return append(errs, validation.ValidateUpdate(old, d)...), nil
 }

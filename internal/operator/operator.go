@@ -41,6 +41,38 @@ type Options struct {
 	Resync time.Duration
 	// OskImage runs osk's own jobs and init containers.
 	OskImage string
+	// Webhook serves the admission webhook; off when its Port is 0.
+	Webhook WebhookOptions
+	// WebhookOnly runs the admission webhook without the controllers.
+	WebhookOnly bool
+}
+
+// Webhook certificate modes.
+const (
+	// CertSelf: the operator makes and renews the certificate itself
+	// (internal/admission.CertKeeper).
+	CertSelf = "self"
+	// CertManager: cert-manager writes the certificate into CertDir
+	// (a mounted Secret) and injects the CA bundle; the operator only
+	// reads the files, again whenever they change.
+	CertManager = "cert-manager"
+)
+
+// WebhookOptions configure the admission webhook.
+type WebhookOptions struct {
+	// Port serves the webhook over TLS; 0 turns it off.
+	Port int
+	// Host is the address to listen on; every address when empty.
+	Host string
+	// CertMode is CertSelf or CertManager.
+	CertMode string
+	// CertDir holds tls.crt and tls.key in CertManager mode.
+	CertDir string
+	// Namespace holds the certificate Secret in CertSelf mode.
+	Namespace string
+	// Hosts are the names and addresses the self-made certificate is
+	// for; the webhook Service's DNS names in Namespace when empty.
+	Hosts []string
 }
 
 // Scheme returns the scheme of the operator: Kubernetes' kinds and osk's.
@@ -63,7 +95,12 @@ func Run(ctx context.Context, config *rest.Config, o Options) error {
 	}
 	// The cache holds only what osk manages, and the deployments.
 	managed := labels.SelectorFromSet(labels.Set{render.LabelManagedBy: render.ManagedBy})
+	hooks, err := newWebhooks(config, scheme, o.Webhook)
+	if err != nil {
+		return err
+	}
 	mgr, err := ctrl.NewManager(config, ctrl.Options{
+		WebhookServer:                 hooks.server,
 		Scheme:                        scheme,
 		Metrics:                       metricsserver.Options{BindAddress: o.MetricsAddr},
 		HealthProbeBindAddress:        o.ProbeAddr,
@@ -83,16 +120,13 @@ func Run(ctx context.Context, config *rest.Config, o Options) error {
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
-	r := &controllers.OpenStackDeploymentReconciler{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
-		Recorder: mgr.GetEventRecorderFor("osk"),
-		Render:   render.Options{OskImage: o.OskImage},
+	if !o.WebhookOnly {
+		if err := setupControllers(mgr, o); err != nil {
+			return err
+		}
 	}
-	if err := r.SetupWithManager(mgr, o.Workers); err != nil {
-		return fmt.Errorf("setting up the OpenStackDeployment controller: %w", err)
-	}
-	if err := controllers.SetupHelmBundle(mgr, o.Workers); err != nil {
-		return fmt.Errorf("setting up the HelmBundle controller: %w", err)
+	if err := hooks.setup(mgr); err != nil {
+		return err
 	}
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
 		return err
@@ -106,4 +140,20 @@ func Run(ctx context.Context, config *rest.Config, o Options) error {
 		return err
 	}
 	return mgr.Start(ctx)
+}
+
+// setupControllers adds osk's reconcilers to the manager.
+func setupControllers(mgr ctrl.Manager, o Options) error {
+	r := &controllers.OpenStackDeploymentReconciler{
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
+		Recorder: mgr.GetEventRecorderFor("osk"),
+		Render:   render.Options{OskImage: o.OskImage},
+	}
+	if err := r.SetupWithManager(mgr, o.Workers); err != nil {
+		return fmt.Errorf("setting up the OpenStackDeployment controller: %w", err)
+	}
+	if err := controllers.SetupHelmBundle(mgr, o.Workers); err != nil {
+		return fmt.Errorf("setting up the HelmBundle controller: %w", err)
+	}
+	return nil
 }
