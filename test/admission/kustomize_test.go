@@ -1,8 +1,6 @@
 package admission_test
 
 import (
-	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -20,14 +18,13 @@ import (
 	"github.com/oskproject/osk/internal/cli"
 )
 
-// TestWebhookComponent builds config/default with the config/webhook
-// component, as an installation that enables the webhook does, and checks
-// that the pieces fit: both configurations call the webhook Service in
+// TestWebhookComponent builds config/default, which includes the
+// config/webhook component, and checks that the pieces fit: both configurations call the webhook Service in
 // the operator's namespace, the Service targets the container's webhook
 // port, and the operator's command, parsed by osk's own CLI, serves the
 // webhook on that port.
 func TestWebhookComponent(t *testing.T) {
-	m := buildWithWebhook(t)
+	m := buildDefault(t)
 	var mwc admissionregistrationv1.MutatingWebhookConfiguration
 	var vwc admissionregistrationv1.ValidatingWebhookConfiguration
 	var svc corev1.Service
@@ -62,28 +59,14 @@ func TestWebhookComponent(t *testing.T) {
 	}
 }
 
-// buildWithWebhook builds an overlay of config/default with the
-// config/webhook component, as `kubectl apply -k` would.
-func buildWithWebhook(t *testing.T) resmap.ResMap {
+// buildDefault builds config/default, which installs the webhook.
+func buildDefault(t *testing.T) resmap.ResMap {
 	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
+	root, err := filepath.Abs(filepath.Join("..", "..", "config", "default"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Kustomize takes no absolute roots: the overlay names them relative.
-	dir := t.TempDir()
-	rel := func(p string) string {
-		r, err := filepath.Rel(dir, filepath.Join(root, "config", p))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
-	kustomization := fmt.Sprintf("resources:\n- %s\ncomponents:\n- %s\n", rel("default"), rel("webhook"))
-	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(kustomization), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), dir)
+	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), root)
 	if err != nil {
 		t.Fatalf("kustomize build: %v", err)
 	}

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
@@ -39,6 +40,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	v1 "github.com/oskproject/osk/api/v1alpha1"
+	"github.com/oskproject/osk/internal/admission"
 	"github.com/oskproject/osk/internal/apply"
 	"github.com/oskproject/osk/internal/cli"
 	"github.com/oskproject/osk/internal/operator"
@@ -88,11 +90,19 @@ func TestKustomizeInstall(t *testing.T) {
 	var namespace corev1.Namespace
 	var deployment appsv1.Deployment
 	var account corev1.ServiceAccount
-	var service corev1.Service
 	fromUnstructured(t, only(t, objs, "Namespace"), &namespace)
 	fromUnstructured(t, only(t, objs, "Deployment"), &deployment)
 	fromUnstructured(t, only(t, objs, "ServiceAccount"), &account)
-	fromUnstructured(t, only(t, objs, "Service"), &service)
+	services := ofKind(objs, "Service")
+	if len(services) != 2 {
+		t.Errorf("the install has Services %v, want the metrics and the webhook Service", namesOf(services))
+	}
+	// The API server (on this machine) calls the webhook the operator
+	// serves in this test on loopback, not through the Service.
+	webhookPort := freePort(t)
+	for _, kind := range []string{"MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"} {
+		loopbackWebhooks(t, only(t, objs, kind), webhookPort)
+	}
 	ns := namespace.Name
 	if deployment.Spec.Template.Spec.ServiceAccountName != account.Name || account.Namespace != ns {
 		t.Errorf("the Deployment runs as service account %q; the install's is %s/%s",
@@ -145,7 +155,11 @@ func TestKustomizeInstall(t *testing.T) {
 		if got := live.Spec.Template.Spec.ServiceAccountName; got != account.Name {
 			t.Errorf("the live Deployment runs as %q, want %q", got, account.Name)
 		}
-		checkCommand(t, &deployment, &service)
+		for _, u := range services {
+			var service corev1.Service
+			fromUnstructured(t, u, &service)
+			checkCommand(t, &deployment, &service)
+		}
 	})
 
 	t.Run("the generated ClusterRole is bound to the service account", func(t *testing.T) {
@@ -190,7 +204,10 @@ func TestKustomizeInstall(t *testing.T) {
 		stop := runOperator(t, config, operator.Options{
 			MetricsAddr: "0", ProbeAddr: "0", Workers: 4, Resync: time.Hour,
 			LeaderElection: true, LeaderElectionNamespace: ns,
+			Webhook: operator.WebhookOptions{Host: "127.0.0.1", Port: webhookPort, CertMode: operator.CertSelf,
+				Namespace: ns, Hosts: []string{"127.0.0.1"}},
 		})
+		waitCABundle(t, c)
 		sandboxtest.Eventually(t, time.Minute, "the operator to hold lease "+ns+"/"+leaderElectionID, func(ctx context.Context) error {
 			lease := &coordinationv1.Lease{}
 			if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: leaderElectionID}, lease); err != nil {
@@ -225,6 +242,64 @@ func TestKustomizeInstall(t *testing.T) {
 				len(r), user, strings.Join(r, "\n"))
 		}
 	})
+}
+
+// loopbackWebhooks points every webhook of a webhook configuration at
+// https://127.0.0.1:port, keeping its path.
+func loopbackWebhooks(t *testing.T, u *unstructured.Unstructured, port int) {
+	t.Helper()
+	hooks, _, err := unstructured.NestedSlice(u.Object, "webhooks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, h := range hooks {
+		hook := h.(map[string]any)
+		path, _, _ := unstructured.NestedString(hook, "clientConfig", "service", "path")
+		hook["clientConfig"] = map[string]any{"url": fmt.Sprintf("https://127.0.0.1:%d%s", port, path)}
+		hooks[i] = hook
+	}
+	if err := unstructured.SetNestedSlice(u.Object, hooks, "webhooks"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitCABundle waits until the operator has put its CA into every
+// webhook, so that the API server trusts it.
+func waitCABundle(t *testing.T, c client.Client) {
+	t.Helper()
+	sandboxtest.Eventually(t, time.Minute, "the operator's CA in the webhook configurations", func(ctx context.Context) error {
+		mwc := &admissionregistrationv1.MutatingWebhookConfiguration{}
+		vwc := &admissionregistrationv1.ValidatingWebhookConfiguration{}
+		if err := c.Get(ctx, client.ObjectKey{Name: admission.MutatingConfigName}, mwc); err != nil {
+			return err
+		}
+		if err := c.Get(ctx, client.ObjectKey{Name: admission.ValidatingConfigName}, vwc); err != nil {
+			return err
+		}
+		var configs []admissionregistrationv1.WebhookClientConfig
+		for _, w := range mwc.Webhooks {
+			configs = append(configs, w.ClientConfig)
+		}
+		for _, w := range vwc.Webhooks {
+			configs = append(configs, w.ClientConfig)
+		}
+		for _, cc := range configs {
+			if len(cc.CABundle) == 0 {
+				return fmt.Errorf("the webhook at %s has no CA bundle yet", ptrValue(cc.URL, ""))
+			}
+		}
+		return nil
+	})
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }
 
 // kustomizeBuild builds the kustomization of dir as `kubectl apply -k`
