@@ -261,6 +261,10 @@ const (
 	// WireLogging writes [DEFAULT] options that make services log to
 	// standard output.
 	WireLogging WireKind = "logging"
+	// WireSSTAuth writes [galera] wsrep_sst_auth: the user a joining
+	// member's state transfer (mariabackup) logs in as on its donor, with
+	// the generated password osk galera start gives it.
+	WireSSTAuth WireKind = "sst-auth"
 	// WireMetadataProxy writes metadata_proxy_shared_secret to Section:
 	// the secret Neutron's metadata agents sign instance requests with and
 	// Nova's metadata API checks, one generated value for both.
@@ -317,6 +321,15 @@ type Component struct {
 	Sidecars []Container
 	// Env are extra environment variables of the main container.
 	Env []Env
+	// OskBinary components run osk's own binary from OskDir, where an init
+	// container of the osk image copies it (osk galera start in the
+	// MariaDB image).
+	OskBinary bool
+	// ConfigMaps name the ConfigMaps the component's pods create and update
+	// themselves (Galera's coordination record); its service account may
+	// get and update them and create ConfigMaps. osk neither renders nor
+	// prunes them.
+	ConfigMaps []string
 	// NodeAddresses are addresses of the node's interfaces the component
 	// needs; an init container finds them on the node and hands them to
 	// the component as options of /run/osk/node.conf (add it with
@@ -345,6 +358,9 @@ type NodeAddress struct {
 	Options []Option
 }
 
+// OskDir is where an OskBinary component finds osk, as OskDir/osk.
+const OskDir = "/osk"
+
 // NodeConfigDir holds what the node-config init container writes.
 const NodeConfigDir = "/run/osk"
 
@@ -358,6 +374,10 @@ type Container struct {
 	Command []string
 	// Privileged is true when it manages the host.
 	Privileged bool
+	// Env are extra environment variables.
+	Env []Env
+	// When decides whether the container runs; nil means always.
+	When func(c *Context) bool
 }
 
 // Port is a port a component listens on.
@@ -406,6 +426,9 @@ type Probe struct {
 	Path string
 	// Command for exec checks.
 	Command []string
+	// LiveCommand, for exec checks, is the liveness check when it differs
+	// from the readiness check Command.
+	LiveCommand []string
 	// StartupSeconds, when set, is how long a starting container may take
 	// before its first successful check (a startup probe); liveness checks
 	// begin only after it.
@@ -441,8 +464,12 @@ type Volume struct {
 	MountPath string
 	// Source is the host path (hostpath) or Secret name (secret).
 	Source string
-	// Size of a claim.
-	Size string
+	// Size of a claim; SizeFrom computes it from the deployment.
+	Size     string
+	SizeFrom func(c *Context) string
+	// Claim, for a Job's or CronJob's claim, names a claim the service's
+	// jobs share, rendered once, rather than one <job>-<name> each.
+	Claim string
 	// When decides whether the volume is mounted; nil means always.
 	When func(c *Context) bool
 }
@@ -501,6 +528,9 @@ type CronJob struct {
 	Volumes []Volume
 	// Env are extra environment variables.
 	Env []Env
+	// FSGroup, when set, is the pods' fsGroup: the group its image runs
+	// as, so that it may write to its claims.
+	FSGroup int64
 	// UpdatesSecrets names the Secrets the job rewrites (key rotation);
 	// its service account gets the right to read and update them.
 	UpdatesSecrets []string

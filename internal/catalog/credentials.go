@@ -24,6 +24,9 @@ const (
 	DatabaseRootSecret = "mariadb-root-credentials"
 	// KeyPassword is the key of a single-password Secret.
 	KeyPassword = "password"
+	// KeySSTPassword is the key of the Galera state-transfer user's
+	// password in DatabaseRootSecret.
+	KeySSTPassword = "sst-password"
 	// KeyErlangCookie is the key of a RabbitMQ instance's Erlang cookie in
 	// its bus Secret.
 	KeyErlangCookie = "erlang-cookie"

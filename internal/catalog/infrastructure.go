@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"fmt"
+	"strings"
 
 	v1 "github.com/oskproject/osk/api/v1alpha1"
 )
@@ -53,6 +54,7 @@ func database() *Service {
 					"wsrep_provider_options": `"gcache.size=1G; gcs.fc_limit=160"`,
 				},
 			},
+			Wiring: []Wire{{Kind: WireSSTAuth}},
 		}},
 		Components: []Component{{
 			Name:    "server",
@@ -60,22 +62,121 @@ func database() *Service {
 			Role:    RoleControlPlane,
 			Scale:   ScaleQuorum,
 			Profile: ProfileDatabase,
-			// The Galera entrypoint that decides how a member starts comes
-			// with osk galera start; until then members join the peers.
-			Command: shell(`peers=""; for m in $(echo "$MEMBERS" | tr , ' '); do ` +
-				`peers="${peers:+$peers,}$m.$PEERS"; done; ` +
-				`exec mariadbd --wsrep-cluster-address="gcomm://$peers" --wsrep-node-name="$POD_NAME"`),
+			// osk galera start decides whether the member bootstraps or
+			// joins (internal/galera), then runs mariadbd; the members are
+			// the StatefulSet's pods ($MEMBERS) at their peers DNS names
+			// ($PEERS). The image's mysql user (999) owns the data.
+			Command: []string{OskDir + "/osk", "galera", "start", "--record-name=" + GaleraRecord,
+				"--defaults-file=/etc/mysql/my.cnf", "--datadir=/var/lib/mysql", "--user=mysql",
+				"--mysql-address=127.0.0.1:3306", "--status-file=" + galeraRun + "/status.json"},
+			OskBinary:  true,
+			ConfigMaps: []string{GaleraRecord},
+			FSGroup:    999,
 			Ports: []Port{
-				{Name: "mysql", Port: DatabasePort}, {Name: "wsrep", Port: 4567},
+				{Name: "mysql", Port: DatabasePort}, {Name: "wsrep", Port: GaleraPort},
 				{Name: "ist", Port: 4568}, {Name: "sst", Port: 4444},
 			},
-			Probe:   tcpProbe(),
-			Reads:   []string{"galera.cnf"},
-			Volumes: []Volume{{Name: "data", Kind: VolumeLocal, MountPath: "/var/lib/mysql", Size: "10Gi"}},
-			Env:     []Env{{Name: "MARIADB_ROOT_PASSWORD", Secret: DatabaseRootSecret, Key: KeyPassword}},
+			// Ready: Synced, Primary, writable. Live: the supervisor's
+			// heartbeat, and mariadbd's port once it answered, so that a long
+			// state transfer is not killed.
+			Probe: Probe{Kind: ProbeExec,
+				Command:     []string{OskDir + "/osk", "galera", "probe", "ready", "--mysql-address=127.0.0.1:3306"},
+				LiveCommand: []string{OskDir + "/osk", "galera", "probe", "live", "--mysql-address=127.0.0.1:3306", "--status-file=" + galeraRun + "/status.json"}},
+			Reads: []string{"galera.cnf"},
+			Volumes: []Volume{
+				{Name: "data", Kind: VolumeLocal, MountPath: "/var/lib/mysql", Size: "10Gi"},
+				{Name: "galera-run", Kind: VolumeEmpty, MountPath: galeraRun},
+			},
+			Env: []Env{
+				{Name: "MARIADB_ROOT_PASSWORD", Secret: DatabaseRootSecret, Key: KeyPassword},
+				{Name: "MARIADB_SST_PASSWORD", Secret: DatabaseRootSecret, Key: KeySSTPassword},
+			},
+			Sidecars: []Container{backupAgent},
 		}},
+		CronJobs: []CronJob{
+			backupJob("full", func(b v1.DatabaseBackup) string { return b.FullSchedule }),
+			backupJob("incremental", func(b v1.DatabaseBackup) string { return b.IncrementalSchedule }),
+		},
 	}
 }
+
+// Physical backups (features.database.backup): mariabackup --backup has
+// to read a member's data directory, which only its own pod mounts (a
+// node-local volume in use), so a sidecar, the backup agent, runs it
+// beside each member and streams the backup; the CronJobs store the
+// streams on a volume of their own, full weekly and incremental daily by
+// default, and keep the last ones. osk galera restore restores one.
+const (
+	// BackupAgentPort is where the agents serve backups.
+	BackupAgentPort = 4445
+	// KeyBackupToken is the key, in DatabaseRootSecret, of the token the
+	// backup jobs present to the agents.
+	KeyBackupToken = "backup-token"
+	// BackupClaim is the backup volume's claim, shared by both.
+	BackupClaim = "mariadb-backup"
+)
+
+// backupEnabled says whether the deployment takes database backups.
+func backupEnabled(c *Context) bool { return c.Features.Database.Backup.Enabled }
+
+// backupAgent serves backups of its member (osk galera backup-agent).
+var backupAgent = Container{
+	Name: "backup-agent",
+	Command: []string{OskDir + "/osk", "galera", "backup-agent", fmt.Sprintf("--listen=:%d", BackupAgentPort),
+		"--defaults-file=/etc/mysql/my.cnf", "--datadir=/var/lib/mysql", "--mysql-address=127.0.0.1:3306"},
+	Env: []Env{
+		{Name: "MARIADB_ROOT_PASSWORD", Secret: DatabaseRootSecret, Key: KeyPassword},
+		{Name: "MARIADB_BACKUP_TOKEN", Secret: DatabaseRootSecret, Key: KeyBackupToken},
+	},
+	When: backupEnabled,
+}
+
+// backupJob is the CronJob mariadb-backup-<kind> that takes one kind of
+// backup (full or incremental) on its schedule.
+func backupJob(kind string, schedule func(v1.DatabaseBackup) string) CronJob {
+	return CronJob{
+		Name:         "backup-" + kind,
+		ScheduleFrom: func(c *Context) string { return schedule(c.Features.Database.Backup) },
+		Image:        "osk",
+		Command:      []string{"osk", "galera", "backup", "--dir=/backup", "--kind=" + kind},
+		Args: func(c *Context) []string {
+			return []string{fmt.Sprintf("--keep=%d", c.Features.Database.Backup.Keep), "--agents=" + backupAgents(c)}
+		},
+		Volumes: []Volume{{Name: "backup", Kind: VolumePersistent, MountPath: "/backup", Claim: BackupClaim,
+			SizeFrom: func(c *Context) string { return c.Features.Database.Backup.Size }}},
+		Env: []Env{{Name: "MARIADB_BACKUP_TOKEN", Secret: DatabaseRootSecret, Key: KeyBackupToken}},
+		// The osk image's user (distroless nonroot) writes the backups.
+		FSGroup: 65532,
+		When:    backupEnabled,
+	}
+}
+
+// backupAgents is osk galera backup's --agents: every member's agent at
+// its peers DNS name, in a fixed order (highest ordinal first), so that
+// full backups, and the incremental ones built on them, come from one
+// member while it serves.
+func backupAgents(c *Context) string {
+	s := database()
+	n := int(c.Replicas(s, &s.Components[0]))
+	peers := c.Host(s.Project, s.Components[0].Name+"-peers")
+	agents := make([]string, 0, n)
+	for i := n - 1; i >= 0; i-- {
+		m := fmt.Sprintf("%s-%s-%d", s.Project, s.Components[0].Name, i)
+		agents = append(agents, fmt.Sprintf("%s=http://%s.%s:%d", m, m, peers, BackupAgentPort))
+	}
+	return strings.Join(agents, ",")
+}
+
+// Galera's coordination record and ports.
+const (
+	// GaleraRecord is the ConfigMap the database's members coordinate
+	// bootstraps through; they create it.
+	GaleraRecord = "mariadb-galera"
+	// GaleraPort is the members' replication port.
+	GaleraPort int32 = 4567
+	// galeraRun holds osk galera start's status file.
+	galeraRun = "/run/osk-galera"
+)
 
 func messaging() *Service {
 	return &Service{

@@ -62,3 +62,12 @@ func milli(s string, f int64) resource.Quantity {
 	q := resource.MustParse(s)
 	return *resource.NewMilliQuantity(q.MilliValue()*f, resource.DecimalSI)
 }
+
+// Replicas is how many replicas a component of a service runs: the
+// spec's override, or its scale class's for the deployment's size.
+func (c *Context) Replicas(s *Service, comp *Component) int32 {
+	if r := c.Spec.Services[s.Name].Components[comp.Name].Replicas; r != nil {
+		return *r
+	}
+	return comp.ReplicasFor(c.Spec.Size)
+}

@@ -16,21 +16,27 @@ import (
 	"github.com/oskproject/osk/internal/galera"
 )
 
-// galeraPasswordEnv holds the admin's (root's) password of the members.
-const galeraPasswordEnv = "MARIADB_ROOT_PASSWORD"
+// galeraPasswordEnv holds the admin's (root's) password of the members;
+// galeraSSTPasswordEnv the SST user's.
+const (
+	galeraPasswordEnv    = "MARIADB_ROOT_PASSWORD"
+	galeraSSTPasswordEnv = "MARIADB_SST_PASSWORD"
+)
 
 func newGaleraCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "galera",
 		Short: "Entrypoint and probes of osk's MariaDB Galera members",
 	}
-	cmd.AddCommand(newGaleraStartCommand(), newGaleraProbeCommand())
+	cmd.AddCommand(newGaleraStartCommand(), newGaleraProbeCommand(),
+		newGaleraBackupAgentCommand(), newGaleraBackupCommand(), newGaleraRestoreCommand())
 	return cmd
 }
 
 func newGaleraStartCommand() *cobra.Command {
 	cfg := galera.Config{Mariadbd: "mariadbd", InstallDB: "mariadb-install-db", SQL: galera.SQL{User: "root"}}
 	var members, namespace, name, kubeconfig string
+	var galeraPort int
 	cmd := &cobra.Command{
 		Use:   "start [flags] [-- mariadbd options]",
 		Short: "Decide how this member starts (bootstrap or join), then run mariadbd",
@@ -40,13 +46,20 @@ coordination record (a ConfigMap), join when another member runs, and
 otherwise let the member with the most recent committed position
 bootstrap once every member reported (or a majority, after
 --quorum-timeout). Then run mariadbd as a child, forward signals to it and
-exit with its code. The admin's password comes from MARIADB_ROOT_PASSWORD.`,
+exit with its code. The admin's password comes from MARIADB_ROOT_PASSWORD;
+a new cluster also gets the state-transfer user "sst" when
+MARIADB_SST_PASSWORD is set. Without --members, the members are the
+StatefulSet's pods: $MEMBERS (their names) at <name>.$PEERS (the headless
+Service's domain), on --galera-port.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var err error
+			if members == "" {
+				members = galera.MembersFromPeers(os.Getenv("MEMBERS"), os.Getenv("PEERS"), galeraPort)
+			}
 			if cfg.Members, err = galera.ParseMembers(members); err != nil {
 				return fmt.Errorf("--members: %w", err)
 			}
-			cfg.ExtraArgs, cfg.SQL.Password = args, os.Getenv(galeraPasswordEnv)
+			cfg.ExtraArgs, cfg.SQL.Password, cfg.SSTPassword = args, os.Getenv(galeraPasswordEnv), os.Getenv(galeraSSTPasswordEnv)
 			cfg.Log = slog.New(slog.NewJSONHandler(os.Stderr, nil)).With("member", cfg.Self)
 			ctrl.SetLogger(logr.FromSlogHandler(cfg.Log.Handler()))
 			if cfg.Store, err = galeraStore(kubeconfig, namespace, name); err != nil {
@@ -68,7 +81,8 @@ exit with its code. The admin's password comes from MARIADB_ROOT_PASSWORD.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&cfg.Self, "name", os.Getenv("POD_NAME"), "this member's name (default $POD_NAME)")
-	f.StringVar(&members, "members", "", "every member as name=host:galera-port, comma-separated, in ordinal order")
+	f.StringVar(&members, "members", "", "every member as name=host:galera-port, comma-separated, in ordinal order (default: from $MEMBERS and $PEERS)")
+	f.IntVar(&galeraPort, "galera-port", 4567, "the members' Galera port, when --members is not given")
 	f.StringVar(&cfg.DefaultsFile, "defaults-file", "/etc/mysql/my.cnf", "mariadbd's --defaults-file")
 	f.StringVar(&cfg.DataDir, "datadir", "/var/lib/mysql", "mariadbd's --datadir")
 	f.StringVar(&cfg.User, "user", "", "mariadbd's --user, when set")
@@ -83,9 +97,7 @@ exit with its code. The admin's password comes from MARIADB_ROOT_PASSWORD.`,
 	f.DurationVar(&cfg.Interval, "interval", 2*time.Second, "how often a waiting member looks again")
 	f.DurationVar(&cfg.Freshness, "freshness", 30*time.Second, "how old a member's published position may be and still count")
 	f.DurationVar(&cfg.QuorumTimeout, "quorum-timeout", 0, "after this long, a majority that reported bootstraps without the others; 0 waits for every member")
-	for _, n := range []string{"members", "record-name"} {
-		_ = cmd.MarkFlagRequired(n)
-	}
+	_ = cmd.MarkFlagRequired("record-name")
 	return cmd
 }
 

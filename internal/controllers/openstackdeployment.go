@@ -132,6 +132,13 @@ func (r *OpenStackDeploymentReconciler) finalize(ctx context.Context, d *v1.Open
 		log.FromContext(ctx).Info("cleaning up", "remaining", remaining)
 		return ctrl.Result{RequeueAfter: 2 * time.Second}, nil
 	}
+	done, err := r.forgetGalera(ctx, d)
+	if err != nil {
+		return ctrl.Result{}, fmt.Errorf("cleanup: %w", err)
+	}
+	if !done {
+		return ctrl.Result{RequeueAfter: 2 * time.Second}, nil
+	}
 	controllerutil.RemoveFinalizer(d, Finalizer)
 	if err := r.Client.Update(ctx, d); err != nil && !apierrors.IsNotFound(err) {
 		return ctrl.Result{}, fmt.Errorf("removing the finalizer: %w", err)

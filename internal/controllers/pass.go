@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -29,6 +30,8 @@ type pass struct {
 	result  *render.Result
 	owned   map[render.Key]client.Object
 	decided *lifecycle.Plan
+	// galera is the Galera cluster's record, nil without a database.
+	galera *galeraView
 }
 
 // render validates the spec and renders it with the deployment's
@@ -103,6 +106,7 @@ func (p *pass) plan(ctx context.Context) error {
 		return fmt.Errorf("listing the pods: %w", err)
 	}
 	p.decided = lifecycle.Decide(lifecycle.Input{Objects: p.result.Objects, Needs: p.result.Needs, Live: owned, Pods: pods.Items})
+	p.galera = p.readGalera(ctx)
 	return nil
 }
 
@@ -152,6 +156,12 @@ func (p *pass) status() {
 		setCondition(p.d, v1.ConditionReady, metav1.ConditionFalse, "StepFailed", strings.Join(pl.Failed, "; "))
 	default:
 		setCondition(p.d, v1.ConditionReady, metav1.ConditionFalse, "Applying", applying(pl))
+	}
+	if p.galera != nil {
+		status, reason, msg := databaseCondition(*p.galera)
+		setCondition(p.d, ConditionDatabase, status, reason, msg)
+	} else {
+		apimeta.RemoveStatusCondition(&s.Conditions, ConditionDatabase)
 	}
 	publish(p.d, pl)
 }

@@ -44,4 +44,23 @@
 // if a majority reported: the most advanced of those bootstraps, and
 // transactions only the missing member had are lost (it rejoins by state
 // transfer). A zero QuorumTimeout waits forever for every member.
+//
+// # State transfers
+//
+// Joiners get their state by mariabackup as SSTUser, which a new cluster
+// creates in its bootstrap and every member re-creates (with the current
+// password) once synced.
+//
+// # Backups and restore
+//
+// mariabackup --backup copies a member's data directory, which only the
+// member's pod mounts, so an [Agent] beside each member streams the
+// backup (xbstream) over HTTP; a [BackupJob] stores it with its
+// description ([Backup]) on a volume of its own: full, or incremental
+// from the last backup's LSN and member (InnoDB's LSNs are a member's
+// own), keeping the last ones and the backups they build on ([Prunable]).
+// [Restore] prepares a backup chain and copies it into one member's empty
+// data directory with grastate.dat at the backup's Galera position: with
+// every other member emptied, that member bootstraps and the others join
+// it.
 package galera

@@ -35,6 +35,22 @@ func (s SQL) open() (*sql.DB, error) {
 	return db, nil
 }
 
+// Exec runs statements in order on the member, stopping at the first
+// that fails.
+func (s SQL) Exec(ctx context.Context, statements ...string) error {
+	db, err := s.open()
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	for _, q := range statements {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("running a statement at %s: %w", s.Address, err)
+		}
+	}
+	return nil
+}
+
 // WsrepStatus is what a member says of itself.
 type WsrepStatus struct {
 	// State is wsrep_local_state_comment: Synced, Donor/Desynced, Joining...

@@ -201,3 +201,7 @@ func encodeRecord(r Record) (*corev1.ConfigMap, error) {
 	}
 	return cm, nil
 }
+
+// RecordOf decodes the record a ConfigMap holds, for readers other than
+// the members (the operator's status).
+func RecordOf(cm *corev1.ConfigMap) (Record, error) { return decodeRecord(cm) }

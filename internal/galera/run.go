@@ -95,9 +95,10 @@ func (s *Starter) prepare(ctx context.Context, a Action) error {
 	return nil
 }
 
-// initialize creates the system tables of a new cluster and its admin,
-// root, with SQL.Password, from anywhere; the password goes to mariadbd
-// on its standard input, never on a command line or in a log.
+// initialize creates the system tables of a new cluster, its admin,
+// root, with SQL.Password, from anywhere, and SSTUser with SSTPassword;
+// the passwords go to mariadbd on its standard input, never on a command
+// line or in a log.
 func (s *Starter) initialize(ctx context.Context) error {
 	s.cfg.Log.Info("Initializing the data directory of a new cluster", "datadir", s.cfg.DataDir)
 	var user []string
@@ -108,28 +109,65 @@ func (s *Starter) initialize(ctx context.Context) error {
 	if out, err := exec.CommandContext(ctx, s.cfg.InstallDB, install...).CombinedOutput(); err != nil {
 		return fmt.Errorf("initializing the data directory with %s: %w\n%s", s.cfg.InstallDB, err, tail(string(out), 20))
 	}
-	if s.cfg.SQL.Password == "" {
-		s.cfg.Log.Warn("Leaving root without a password", "reason", "no admin password was given")
+	script := s.usersSQL()
+	if script == "" {
 		return nil
 	}
 	boot := exec.CommandContext(ctx, s.cfg.Mariadbd, append([]string{"--no-defaults", "--bootstrap", "--datadir=" + s.cfg.DataDir, "--log-warnings=0"}, user...)...)
-	boot.Stdin = strings.NewReader(adminSQL(s.cfg.SQL.User, s.cfg.SQL.Password))
+	boot.Stdin = strings.NewReader(script)
 	if out, err := boot.CombinedOutput(); err != nil {
-		redacted := strings.ReplaceAll(string(out), s.cfg.SQL.Password, "<password>")
-		return fmt.Errorf("creating the admin user with mariadbd --bootstrap: %w\n%s", err, tail(redacted, 20))
+		return fmt.Errorf("creating the users with mariadbd --bootstrap: %w\n%s", err, tail(s.redact(string(out)), 20))
 	}
 	return nil
+}
+
+// usersSQL creates the users a new cluster gets: the admin, and the SST
+// user when it has a password.
+func (s *Starter) usersSQL() string {
+	var script string
+	if s.cfg.SQL.Password == "" {
+		s.cfg.Log.Warn("Leaving root without a password", "reason", "no admin password was given")
+	} else {
+		script = adminSQL(s.cfg.SQL.User, s.cfg.SQL.Password)
+	}
+	if s.cfg.SSTPassword != "" {
+		script += sstSQL(s.cfg.SSTPassword)
+	}
+	if script != "" {
+		script = "FLUSH PRIVILEGES;\n" + script
+	}
+	return script
+}
+
+// redact hides the passwords in mariadbd's output.
+func (s *Starter) redact(out string) string {
+	for _, p := range []string{s.cfg.SQL.Password, s.cfg.SSTPassword} {
+		if p != "" {
+			out = strings.ReplaceAll(out, p, "<password>")
+		}
+	}
+	return out
 }
 
 // adminSQL creates user@'%' and sets user@localhost's password.
 func adminSQL(user, password string) string {
 	u, p := quote(user), quote(password)
-	return "FLUSH PRIVILEGES;\n" +
-		"CREATE USER IF NOT EXISTS " + u + "@'%' IDENTIFIED BY " + p + ";\n" +
+	return "CREATE USER IF NOT EXISTS " + u + "@'%' IDENTIFIED BY " + p + ";\n" +
 		"GRANT ALL PRIVILEGES ON *.* TO " + u + "@'%' WITH GRANT OPTION;\n" +
 		"CREATE USER IF NOT EXISTS " + u + "@'localhost' IDENTIFIED BY " + p + ";\n" +
 		"ALTER USER " + u + "@'localhost' IDENTIFIED VIA unix_socket OR mysql_native_password USING PASSWORD(" + p + ");\n" +
 		"GRANT ALL PRIVILEGES ON *.* TO " + u + "@'localhost' WITH GRANT OPTION;\n"
+}
+
+// SSTUser is the user a donor's mariabackup logs in as during a state
+// transfer (wsrep_sst_auth), local to the donor.
+const SSTUser = "sst"
+
+// sstSQL creates SSTUser@localhost with what mariabackup needs.
+func sstSQL(password string) string {
+	u := quote(SSTUser) + "@'localhost'"
+	return "CREATE USER IF NOT EXISTS " + u + " IDENTIFIED BY " + quote(password) + ";\n" +
+		"GRANT RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR, SLAVE MONITOR ON *.* TO " + u + ";\n"
 }
 
 // quote makes s an SQL string literal.
@@ -200,6 +238,7 @@ func (s *Starter) monitor(ctx context.Context) {
 		}
 		if err == nil {
 			s.markSynced(ctx, st)
+			s.ensureSSTUser(ctx)
 			return
 		}
 		if last == nil || err.Error() != last.Error() {
@@ -226,6 +265,23 @@ func (s *Starter) markSynced(ctx context.Context, st WsrepStatus) {
 	})
 	if err != nil {
 		s.cfg.Log.Error("Recording that this member is synced", "error", err)
+	}
+}
+
+// ensureSSTUser creates SSTUser, or sets its password, once the member
+// is synced: a cluster created before the SST user was, or whose SST
+// password changed, gets it too (users replicate to every member).
+func (s *Starter) ensureSSTUser(ctx context.Context) {
+	if s.cfg.SSTPassword == "" {
+		return
+	}
+	u := quote(SSTUser) + "@'localhost'"
+	err := s.cfg.SQL.Exec(ctx, strings.Split(strings.TrimSpace(sstSQL(s.cfg.SSTPassword)), "\n")...)
+	if err == nil {
+		err = s.cfg.SQL.Exec(ctx, "ALTER USER "+u+" IDENTIFIED BY "+quote(s.cfg.SSTPassword))
+	}
+	if err != nil {
+		s.cfg.Log.Error("Ensuring the SST user", "user", SSTUser, "error", s.redact(err.Error()))
 	}
 }
 

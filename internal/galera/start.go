@@ -34,6 +34,18 @@ func ParseMembers(s string) ([]Member, error) {
 	return ms, nil
 }
 
+// MembersFromPeers returns the --members of a StatefulSet's pods: names
+// (comma-separated) at <name>.<domain>:port.
+func MembersFromPeers(names, domain string, port int) string {
+	var parts []string
+	for _, n := range strings.Split(names, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			parts = append(parts, fmt.Sprintf("%s=%s.%s:%d", n, n, domain, port))
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
 // Config says how `osk galera start` starts a member.
 type Config struct {
 	// Self is this member's name; Members all members, in ordinal order.
@@ -49,6 +61,9 @@ type Config struct {
 	// SQL reaches the local mariadbd as its admin (root); a new cluster
 	// gives root@'%' and root@localhost SQL.Password.
 	SQL SQL
+	// SSTPassword, when set, is the password a new cluster gives SSTUser,
+	// the user of mariabackup's state transfers (wsrep_sst_auth).
+	SSTPassword string
 	// StatusFile is where the liveness probe reads the supervisor's
 	// heartbeat.
 	StatusFile string

@@ -150,6 +150,9 @@ func (m *model) renderCronJob(s *catalog.Service, j catalog.CronJob, base map[st
 	l := m.labels(s, j.Name)
 	files := pick(base, j.Reads)
 	pod := m.jobPod(s, name, j.Name, j.Image, m.command(m.ctx, j.Command, j.Args), j.Env, j.Volumes, files)
+	if j.FSGroup != 0 {
+		pod.SecurityContext = &corev1.PodSecurityContext{FSGroup: ptr(j.FSGroup)}
+	}
 	schedule := j.Schedule
 	if j.ScheduleFrom != nil {
 		schedule = j.ScheduleFrom(m.ctx)

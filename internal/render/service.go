@@ -41,6 +41,7 @@ func (m *model) renderService(s *catalog.Service) error {
 			m.renderCronJob(s, j, baseFiles)
 		}
 	}
+	m.sharedClaims(s)
 	return nil
 }
 
@@ -51,7 +52,7 @@ func (m *model) noteImages(s *catalog.Service, c *catalog.Component) {
 	for _, sc := range c.Sidecars {
 		m.noteImage(c.Role, m.image(s, or(sc.Image, c.Image)))
 	}
-	if len(c.NodeAddresses) > 0 {
+	if len(c.NodeAddresses) > 0 || c.OskBinary {
 		m.noteImage(c.Role, m.images["osk"])
 	}
 }

@@ -33,7 +33,7 @@ func (m *model) volumes(owner string, ctx *catalog.Context, secret string, files
 			if kind == catalog.StatefulSet {
 				continue // a claim template
 			}
-			src.PersistentVolumeClaim = &corev1.PersistentVolumeClaimVolumeSource{ClaimName: owner + "-" + v.Name}
+			src.PersistentVolumeClaim = &corev1.PersistentVolumeClaimVolumeSource{ClaimName: or(v.Claim, owner+"-"+v.Name)}
 		case catalog.VolumeHostPath:
 			src.HostPath = &corev1.HostPathVolumeSource{Path: v.Source, Type: ptr(corev1.HostPathDirectoryOrCreate)}
 		case catalog.VolumeEmpty:

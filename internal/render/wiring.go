@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/oskproject/osk/internal/catalog"
+	"github.com/oskproject/osk/internal/galera"
 	"github.com/oskproject/osk/internal/oslo"
 )
 
@@ -46,6 +47,9 @@ func (m *model) wire(s *catalog.Service, f *oslo.File, w catalog.Wire) {
 		f.Set("coordination", "backend_url", fmt.Sprintf("etcd3+http://%s:%d", m.ctx.Host("etcd", "server"), catalog.EtcdPort))
 	case catalog.WireLogging:
 		f.Set("DEFAULT", "use_stderr", "true")
+	case catalog.WireSSTAuth:
+		// osk galera start creates this user when it starts a new cluster.
+		f.Set("galera", "wsrep_sst_auth", galera.SSTUser+":"+m.creds.Value(catalog.DatabaseRootSecret, catalog.KeySSTPassword))
 	case catalog.WireMetadataProxy:
 		f.Set(w.Section, "metadata_proxy_shared_secret", m.creds.Value(catalog.CredentialSecret("nova"), catalog.KeyMetadataSecret))
 	}
@@ -145,10 +149,7 @@ func (m *model) memcachedServers() string {
 // replicas returns a component's replica count: the spec's override, or
 // the size's.
 func (m *model) replicas(s *catalog.Service, c *catalog.Component) int32 {
-	if r := m.d.Spec.Services[s.Name].Components[c.Name].Replicas; r != nil {
-		return *r
-	}
-	return c.ReplicasFor(m.d.Spec.Size)
+	return m.ctx.Replicas(s, c)
 }
 
 func or(a, b string) string {

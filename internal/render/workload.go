@@ -8,6 +8,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -51,6 +52,38 @@ func (m *model) renderComponent(s *catalog.Service, c *catalog.Component, base f
 	if pdb := m.budget(w); pdb != nil {
 		m.add(pdb)
 	}
+	m.add(m.configMapsRBAC(w)...)
+}
+
+// addOskBinary gives an OskBinary component's pods osk's binary: an init
+// container of the osk image copies it into an emptyDir every container
+// mounts at catalog.OskDir.
+func (m *model) addOskBinary(w *workload, spec *corev1.PodSpec) {
+	if !w.c.OskBinary {
+		return
+	}
+	mount := corev1.VolumeMount{Name: "osk-bin", MountPath: catalog.OskDir}
+	spec.InitContainers = append(spec.InitContainers, corev1.Container{
+		Name: "install-osk", Image: m.images["osk"], Command: []string{"osk", "install", catalog.OskDir + "/osk"},
+		VolumeMounts: []corev1.VolumeMount{mount},
+	})
+	for i := range spec.Containers {
+		spec.Containers[i].VolumeMounts = append(spec.Containers[i].VolumeMounts, mount)
+	}
+	spec.Volumes = append(spec.Volumes, corev1.Volume{Name: "osk-bin", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}})
+}
+
+// configMapsRBAC lets a component's pods create the ConfigMaps it names
+// and read and update them (create cannot be limited by name).
+func (m *model) configMapsRBAC(w *workload) []client.Object {
+	if len(w.c.ConfigMaps) == 0 || w.nodeKey != "" {
+		return nil
+	}
+	role, binding := m.role(w.name, m.labels(w.s, w.c.Name), w.s.Project, []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"create"}},
+		{APIGroups: []string{""}, Resources: []string{"configmaps"}, ResourceNames: w.c.ConfigMaps, Verbs: []string{"get", "update"}},
+	})
+	return []client.Object{role, binding}
 }
 
 // subset reports whether every file of a is in b with the same content.
@@ -136,10 +169,13 @@ func (m *model) podTemplate(w *workload, l map[string]string) corev1.PodTemplate
 		spec.DNSPolicy = corev1.DNSClusterFirstWithHostNet
 	}
 	for _, sc := range c.Sidecars {
-		spec.Containers = append(spec.Containers, m.sidecar(w, sc))
+		if sc.When == nil || sc.When(w.ctx) {
+			spec.Containers = append(spec.Containers, m.sidecar(w, sc))
+		}
 	}
+	m.addOskBinary(w, &spec)
 	if init := m.nodeConfigContainer(w); init != nil {
-		spec.InitContainers = []corev1.Container{*init}
+		spec.InitContainers = append(spec.InitContainers, *init)
 		spec.Volumes = append(spec.Volumes, corev1.Volume{Name: "node-config",
 			VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}}})
 	}
@@ -164,6 +200,9 @@ func (m *model) mainContainer(w *workload) corev1.Container {
 	if p := probe(c); p != nil {
 		ctr.ReadinessProbe = p
 		live := *p
+		if len(c.Probe.LiveCommand) > 0 {
+			live.Exec = &corev1.ExecAction{Command: c.Probe.LiveCommand}
+		}
 		live.InitialDelaySeconds, live.FailureThreshold = 30, 6
 		if s := c.Probe.StartupSeconds; s > 0 {
 			start := *p
@@ -184,7 +223,7 @@ func (m *model) sidecar(w *workload, sc catalog.Container) corev1.Container {
 		Name:         sc.Name,
 		Image:        m.image(w.s, or(sc.Image, w.c.Image)),
 		Command:      sc.Command,
-		Env:          m.env(nil, false, w),
+		Env:          m.env(sc.Env, false, w),
 		VolumeMounts: m.mounts(w.s, w.ctx, w.files, w.c.Volumes),
 	}
 	if sc.Privileged {
@@ -367,10 +406,14 @@ func (m *model) storageClass(k catalog.VolumeKind) *string {
 }
 
 func (m *model) claimSpec(v catalog.Volume) corev1.PersistentVolumeClaimSpec {
+	size := v.Size
+	if v.SizeFrom != nil {
+		size = v.SizeFrom(m.ctx)
+	}
 	return corev1.PersistentVolumeClaimSpec{
 		AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
 		StorageClassName: m.storageClass(v.Kind),
-		Resources:        corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse(v.Size)}},
+		Resources:        corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse(size)}},
 	}
 }
 
@@ -403,19 +446,42 @@ func (m *model) claims(w *workload) []client.Object {
 }
 
 // standaloneClaims are the claims <owner>-<volume> of a Deployment's or a
-// Job's volumes.
+// Job's volumes; shared claims (Volume.Claim) are rendered by
+// sharedClaims.
 func (m *model) standaloneClaims(owner string, labels map[string]string, vols []catalog.Volume) []client.Object {
 	var out []client.Object
 	for _, v := range vols {
-		if isClaim(v) {
-			out = append(out, &corev1.PersistentVolumeClaim{
-				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
-				ObjectMeta: m.meta(owner+"-"+v.Name, labels),
-				Spec:       m.claimSpec(v),
-			})
+		if isClaim(v) && v.Claim == "" {
+			out = append(out, m.claim(owner+"-"+v.Name, labels, v))
 		}
 	}
 	return out
+}
+
+// sharedClaims renders, once each, the claims a service's active
+// CronJobs share.
+func (m *model) sharedClaims(s *catalog.Service) {
+	seen := map[string]bool{}
+	for _, j := range s.CronJobs {
+		if j.When != nil && !j.When(m.ctx) {
+			continue
+		}
+		for _, v := range active(m.ctx, j.Volumes) {
+			if isClaim(v) && v.Claim != "" && !seen[v.Claim] {
+				seen[v.Claim] = true
+				m.add(m.claim(v.Claim, m.labels(s, v.Name), v))
+			}
+		}
+	}
+}
+
+// claim is a standalone claim of a volume.
+func (m *model) claim(name string, labels map[string]string, v catalog.Volume) *corev1.PersistentVolumeClaim {
+	return &corev1.PersistentVolumeClaim{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
+		ObjectMeta: m.meta(name, labels),
+		Spec:       m.claimSpec(v),
+	}
 }
 
 func ptr[T any](v T) *T { return &v }

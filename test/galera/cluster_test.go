@@ -71,10 +71,18 @@ type cluster struct {
 	ns, kubeconfig string
 	store          galera.Store
 	members        []*member
+	// sst is the state-transfer method; sstPassword, when set, is the SST
+	// user's password, which osk galera start gets in
+	// MARIADB_SST_PASSWORD.
+	sst, sstPassword string
 }
 
+// withMariabackupSST makes the members transfer state with mariabackup,
+// as in a pod, through the SST user osk galera start creates.
+func withMariabackupSST(c *cluster) { c.sst, c.sstPassword = "mariabackup", "sst-password-for-tests" }
+
 // newCluster prepares three members (not started) in a namespace of t's.
-func newCluster(t testing.TB) *cluster {
+func newCluster(t testing.TB, options ...func(*cluster)) *cluster {
 	t.Helper()
 	proctest.Need(t, "mariadb-server", "mariadbd", "mariadb-install-db")
 	proctest.Need(t, "rsync", "rsync")
@@ -82,13 +90,16 @@ func newCluster(t testing.TB) *cluster {
 		t.Fatalf("Galera's provider is missing: install Debian's galera-4 (.ci/run does): %v", err)
 	}
 	env := sandboxtest.Get(t)
-	c := &cluster{owner: t, ns: env.Namespace(t), kubeconfig: env.Sandbox.Kubeconfig()}
+	c := &cluster{owner: t, ns: env.Namespace(t), kubeconfig: env.Sandbox.Kubeconfig(), sst: "rsync"}
+	for _, o := range options {
+		o(c)
+	}
 	c.store = galera.ConfigMapStore{Client: env.Client(), Namespace: c.ns, Name: recordName}
 	for i := range 3 {
 		c.members = append(c.members, newMember(t, fmt.Sprintf("mariadb-%d", i)))
 	}
 	for _, m := range c.members {
-		m.writeDefaults(t, c.members)
+		m.writeDefaults(t, c)
 	}
 	return c
 }
@@ -122,7 +133,7 @@ func (m *member) makeDataDir(t testing.TB) {
 
 // writeDefaults writes the member's defaults file, as the operator's
 // galera.cnf would be, with loopback ports of its own.
-func (m *member) writeDefaults(t testing.TB, all []*member) {
+func (m *member) writeDefaults(t testing.TB, c *cluster) {
 	t.Helper()
 	cnf := fmt.Sprintf(`[mysqld]
 port=%d
@@ -143,8 +154,11 @@ wsrep_cluster_name=osk-test
 wsrep_node_address=127.0.0.1:%d
 wsrep_provider_options="gmcast.listen_addr=tcp://127.0.0.1:%d;ist.recv_addr=127.0.0.1:%d;base_port=%d;gcache.size=64M"
 wsrep_sst_receive_address=127.0.0.1:%d
-wsrep_sst_method=rsync
-`, m.mysql, filepath.Join(m.dir, "mysqld.sock"), filepath.Join(m.dir, "mysqld.pid"), m.gmcast, m.gmcast, m.ist, m.gmcast, m.sst)
+wsrep_sst_method=%s
+`, m.mysql, filepath.Join(m.dir, "mysqld.sock"), filepath.Join(m.dir, "mysqld.pid"), m.gmcast, m.gmcast, m.ist, m.gmcast, m.sst, c.sst)
+	if c.sstPassword != "" {
+		cnf += "wsrep_sst_auth=" + galera.SSTUser + ":" + c.sstPassword + "\n"
+	}
 	if err := os.WriteFile(m.cnf, []byte(cnf), 0o640); err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +182,7 @@ func (c *cluster) start(m *member) {
 		"--defaults-file="+m.cnf, "--datadir="+m.data, "--user=root",
 		"--mysql-address="+m.sqlAddress(), "--status-file="+m.statusFile(),
 		"--record-namespace="+c.ns, "--record-name="+recordName, "--interval=500ms")
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+c.kubeconfig, "MARIADB_ROOT_PASSWORD="+rootPassword)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+c.kubeconfig, "MARIADB_ROOT_PASSWORD="+rootPassword, "MARIADB_SST_PASSWORD="+c.sstPassword)
 	m.proc = proctest.Start(c.owner, m.dir, fmt.Sprintf("%s-start-%d", m.name, m.starts), cmd)
 }
 
