@@ -88,3 +88,8 @@ bench-process: sandbox
 .PHONY: bench-helmbundle
 bench-helmbundle: sandbox
 	$(GO) test -run '^$$' -bench . -benchtime 50x ./test/helmbundle/
+
+## bench-galera: time from every Galera member restarted after a SIGKILL of all to a writable cluster
+.PHONY: bench-galera
+bench-galera: sandbox
+	$(GO) test -run '^$$' -bench BenchmarkFullOutageRecovery -benchtime 3x -timeout 20m ./test/galera/
