@@ -193,3 +193,30 @@ func (k *CertKeeper) clock() time.Time {
 	}
 	return time.Now()
 }
+
+// CABundlesInstalled returns nil once every webhook of osk's two webhook
+// configurations carries a CA bundle, and otherwise says what is missing:
+// until then the API server cannot call the webhook.
+func CABundlesInstalled(ctx context.Context, c client.Reader) error {
+	mwc := &admissionregistrationv1.MutatingWebhookConfiguration{}
+	vwc := &admissionregistrationv1.ValidatingWebhookConfiguration{}
+	if err := c.Get(ctx, client.ObjectKey{Name: MutatingConfigName}, mwc); err != nil {
+		return err
+	}
+	if err := c.Get(ctx, client.ObjectKey{Name: ValidatingConfigName}, vwc); err != nil {
+		return err
+	}
+	var configs []admissionregistrationv1.WebhookClientConfig
+	for _, w := range mwc.Webhooks {
+		configs = append(configs, w.ClientConfig)
+	}
+	for _, w := range vwc.Webhooks {
+		configs = append(configs, w.ClientConfig)
+	}
+	for _, cc := range configs {
+		if !bytes.Contains(cc.CABundle, []byte("BEGIN CERTIFICATE")) {
+			return errors.New("a webhook has no CA bundle yet")
+		}
+	}
+	return nil
+}

@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,6 +26,7 @@ import (
 	"github.com/oskproject/osk/internal/manifest"
 	"github.com/oskproject/osk/internal/operator"
 	"github.com/oskproject/osk/internal/sandbox/sandboxtest"
+	"github.com/oskproject/osk/internal/testing/proctest"
 )
 
 func TestMain(m *testing.M) { sandboxtest.Main(m) }
@@ -37,7 +37,7 @@ func TestAdmission(t *testing.T) {
 	env := sandboxtest.Get(t)
 	env.InstallCRDs(t)
 	c, ns := env.Client(), env.Namespace(t)
-	port := freePort(t)
+	port := proctest.FreePort(t)
 	installWebhookConfigs(t, c, port)
 	startWebhook(t, env, ns, port)
 	waitCABundle(t, c, ns)
@@ -155,16 +155,6 @@ func setDeployed(t *testing.T, c client.Client, d *v1.OpenStackDeployment, versi
 	}
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // installWebhookConfigs installs config/webhook/manifests.yaml with each
 // webhook calling https://127.0.0.1:port instead of the Service (the
 // sandbox's API server runs on this machine), and removes them when the
@@ -237,27 +227,7 @@ func startWebhook(t *testing.T, env *sandboxtest.Env, ns string, port int) {
 func waitCABundle(t *testing.T, c client.Client, ns string) {
 	t.Helper()
 	sandboxtest.Eventually(t, time.Minute, "the operator's CA in the webhook configurations", func(ctx context.Context) error {
-		mwc := &admissionregistrationv1.MutatingWebhookConfiguration{}
-		vwc := &admissionregistrationv1.ValidatingWebhookConfiguration{}
-		if err := c.Get(ctx, client.ObjectKey{Name: admission.MutatingConfigName}, mwc); err != nil {
-			return err
-		}
-		if err := c.Get(ctx, client.ObjectKey{Name: admission.ValidatingConfigName}, vwc); err != nil {
-			return err
-		}
-		var bundles [][]byte
-		for _, w := range mwc.Webhooks {
-			bundles = append(bundles, w.ClientConfig.CABundle)
-		}
-		for _, w := range vwc.Webhooks {
-			bundles = append(bundles, w.ClientConfig.CABundle)
-		}
-		for _, b := range bundles {
-			if !bytes.Contains(b, []byte("BEGIN CERTIFICATE")) {
-				return errors.New("a webhook has no CA bundle yet")
-			}
-		}
-		return nil
+		return admission.CABundlesInstalled(ctx, c)
 	})
 	s := &corev1.Secret{}
 	if err := c.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: admission.SecretName}, s); err != nil {

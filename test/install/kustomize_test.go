@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
@@ -46,6 +45,7 @@ import (
 	"github.com/oskproject/osk/internal/operator"
 	"github.com/oskproject/osk/internal/sandbox"
 	"github.com/oskproject/osk/internal/sandbox/sandboxtest"
+	"github.com/oskproject/osk/internal/testing/proctest"
 )
 
 // fieldManager is the field manager of the install's server-side applies.
@@ -99,7 +99,7 @@ func TestKustomizeInstall(t *testing.T) {
 	}
 	// The API server (on this machine) calls the webhook the operator
 	// serves in this test on loopback, not through the Service.
-	webhookPort := freePort(t)
+	webhookPort := proctest.FreePort(t)
 	for _, kind := range []string{"MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"} {
 		loopbackWebhooks(t, only(t, objs, kind), webhookPort)
 	}
@@ -207,7 +207,9 @@ func TestKustomizeInstall(t *testing.T) {
 			Webhook: operator.WebhookOptions{Host: "127.0.0.1", Port: webhookPort, CertMode: operator.CertSelf,
 				Namespace: ns, Hosts: []string{"127.0.0.1"}},
 		})
-		waitCABundle(t, c)
+		sandboxtest.Eventually(t, time.Minute, "the operator's CA in the webhook configurations", func(ctx context.Context) error {
+			return admission.CABundlesInstalled(ctx, c)
+		})
 		sandboxtest.Eventually(t, time.Minute, "the operator to hold lease "+ns+"/"+leaderElectionID, func(ctx context.Context) error {
 			lease := &coordinationv1.Lease{}
 			if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: leaderElectionID}, lease); err != nil {
@@ -261,45 +263,6 @@ func loopbackWebhooks(t *testing.T, u *unstructured.Unstructured, port int) {
 	if err := unstructured.SetNestedSlice(u.Object, hooks, "webhooks"); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// waitCABundle waits until the operator has put its CA into every
-// webhook, so that the API server trusts it.
-func waitCABundle(t *testing.T, c client.Client) {
-	t.Helper()
-	sandboxtest.Eventually(t, time.Minute, "the operator's CA in the webhook configurations", func(ctx context.Context) error {
-		mwc := &admissionregistrationv1.MutatingWebhookConfiguration{}
-		vwc := &admissionregistrationv1.ValidatingWebhookConfiguration{}
-		if err := c.Get(ctx, client.ObjectKey{Name: admission.MutatingConfigName}, mwc); err != nil {
-			return err
-		}
-		if err := c.Get(ctx, client.ObjectKey{Name: admission.ValidatingConfigName}, vwc); err != nil {
-			return err
-		}
-		var configs []admissionregistrationv1.WebhookClientConfig
-		for _, w := range mwc.Webhooks {
-			configs = append(configs, w.ClientConfig)
-		}
-		for _, w := range vwc.Webhooks {
-			configs = append(configs, w.ClientConfig)
-		}
-		for _, cc := range configs {
-			if len(cc.CABundle) == 0 {
-				return fmt.Errorf("the webhook at %s has no CA bundle yet", ptrValue(cc.URL, ""))
-			}
-		}
-		return nil
-	})
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // kustomizeBuild builds the kustomization of dir as `kubectl apply -k`
