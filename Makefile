@@ -73,9 +73,10 @@ bench-sandbox: sandbox
 bench-operator: sandbox
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./test/operator/
 
-## verify: fail when generated files or formatting are stale
+## verify: fail when generated files, formatting or go.mod are stale
 verify: generate
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	@$(GO) mod tidy -diff || { echo "go.mod or go.sum is not tidy: run go mod tidy and commit"; exit 1; }
 	@git diff --exit-code -- api config || { echo "generated files are stale: run make generate and commit"; exit 1; }
 	@test -z "$$(git status --porcelain -- api config)" || { git status --porcelain -- api config; echo "untracked generated files: run make generate and commit"; exit 1; }
 
