@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/oskproject/osk/internal/testing/proctest"
 )
 
 // memStore is a Store in memory with the API server's optimistic
@@ -56,7 +58,7 @@ func startersAgree(t *testing.T) {
 	seqnos := []int64{40, 42, 41}
 	var members []Member
 	for i := range seqnos {
-		members = append(members, Member{Name: fmt.Sprintf("db-%d", i), Address: freeAddress(t)})
+		members = append(members, Member{Name: fmt.Sprintf("db-%d", i), Address: proctest.FreeAddr(t)})
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
 	defer cancel()
@@ -90,16 +92,6 @@ func startersAgree(t *testing.T) {
 	if r := store.rec.Cluster; r.Round != 1 || r.History[0].Member != "db-1" {
 		t.Errorf("record's cluster = %+v, want one bootstrap by db-1", r)
 	}
-}
-
-// freeAddress returns a loopback address nothing listens on.
-func freeAddress(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // listen accepts connections on address until t ends.

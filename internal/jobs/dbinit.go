@@ -89,9 +89,9 @@ func (j DBInit) connect(ctx context.Context) (*sql.DB, error) {
 		return nil, fmt.Errorf("db-init: %w", err)
 	}
 	db := sql.OpenDB(connector)
-	if err := waitFor(ctx, j.Wait, fmt.Sprintf("db-init: connecting to %s as %s", cfg.Addr, j.AdminUser), db.PingContext); err != nil {
+	if err := waitFor(ctx, j.Wait, fmt.Sprintf("MariaDB, connecting to %s as %s", cfg.Addr, j.AdminUser), db.PingContext); err != nil {
 		db.Close()
-		return nil, err
+		return nil, fmt.Errorf("db-init: %w", err)
 	}
 	return db, nil
 }

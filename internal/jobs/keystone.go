@@ -130,7 +130,7 @@ func (j KeystoneRegister) connect(ctx context.Context) (*gophercloud.ServiceClie
 		DomainID: defaultDomain, TenantName: j.AdminProject,
 	}
 	var provider *gophercloud.ProviderClient
-	err := waitFor(ctx, j.Wait, "authenticating to "+j.AuthURL+" as "+j.AdminUser, func(ctx context.Context) error {
+	err := waitFor(ctx, j.Wait, "Keystone, authenticating to "+j.AuthURL+" as "+j.AdminUser, func(ctx context.Context) error {
 		p, err := openstack.AuthenticatedClient(ctx, opts)
 		provider = p
 		return err

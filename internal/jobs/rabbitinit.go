@@ -61,7 +61,7 @@ func (j RabbitInit) setUp(ctx context.Context, bus RabbitBus) error {
 		return err
 	}
 	c.SetTimeout(10 * time.Second)
-	err = waitFor(ctx, j.Wait, "waiting for the management API", func(context.Context) error {
+	err = waitFor(ctx, j.Wait, "the management API", func(context.Context) error {
 		_, err := c.Whoami()
 		return err
 	})

@@ -2,11 +2,10 @@ package jobs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
-	"k8s.io/apimachinery/pkg/util/wait"
+	"github.com/oskproject/osk/internal/poll"
 )
 
 // pollInterval is how often a job asks a service that is not up yet.
@@ -17,13 +16,10 @@ const pollInterval = 2 * time.Second
 // service is up waits for it, and one pointed at a service that stays
 // down fails with a message a person can act on.
 func waitFor(ctx context.Context, timeout time.Duration, what string, try func(context.Context) error) error {
-	var last error
-	err := wait.PollUntilContextTimeout(ctx, pollInterval, timeout, true, func(ctx context.Context) (bool, error) {
-		last = try(ctx)
-		return last == nil, nil
-	})
-	if err != nil {
-		return fmt.Errorf("%s: gave up after %s: %w", what, timeout, errors.Join(last, err))
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := poll.Until(ctx, pollInterval, what, try); err != nil {
+		return fmt.Errorf("gave up after %s: %w", timeout, err)
 	}
 	return nil
 }

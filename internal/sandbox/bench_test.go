@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/oskproject/osk/internal/poll"
 	"github.com/oskproject/osk/internal/sandbox"
 )
 
@@ -61,7 +62,7 @@ func deleteNodes(b *testing.B, cs kubernetes.Interface) {
 	}
 	ctx, cancel := context.WithTimeout(b.Context(), time.Minute)
 	defer cancel()
-	err := sandbox.WaitFor(ctx, 250*time.Millisecond, "the nodes to be deleted", func(ctx context.Context) error {
+	err := poll.Until(ctx, 250*time.Millisecond, "the nodes to be deleted", func(ctx context.Context) error {
 		list, err := nodes.List(ctx, metav1.ListOptions{})
 		if err == nil && len(list.Items) > 0 {
 			return fmt.Errorf("%d nodes remain", len(list.Items))

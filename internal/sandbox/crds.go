@@ -16,6 +16,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/rest"
+
+	"github.com/oskproject/osk/internal/poll"
 )
 
 // CRDDir is where the osk repository keeps its generated
@@ -40,7 +42,7 @@ func InstallCRDs(ctx context.Context, config *rest.Config, dir string) ([]*apiex
 		}
 	}
 	for _, crd := range crds {
-		err := WaitFor(ctx, 100*time.Millisecond, "CRD "+crd.Name+" to be established", func(ctx context.Context) error {
+		err := poll.Until(ctx, 100*time.Millisecond, "CRD "+crd.Name+" to be established", func(ctx context.Context) error {
 			got, err := client.CustomResourceDefinitions().Get(ctx, crd.Name, metav1.GetOptions{})
 			if err != nil {
 				return err

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oskproject/osk/internal/poll"
 	"github.com/oskproject/osk/internal/sandbox"
 )
 
@@ -120,7 +121,7 @@ func assertNothingLeft(t *testing.T, dir string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), cleanupTimeout)
 	defer cancel()
-	err := sandbox.WaitFor(ctx, 100*time.Millisecond, "the sandbox to be cleaned up", func(context.Context) error {
+	err := poll.Until(ctx, 100*time.Millisecond, "the sandbox to be cleaned up", func(context.Context) error {
 		if pids := processesMentioning(t, dir); len(pids) > 0 {
 			return fmt.Errorf("processes %v still mention %s", pids, dir)
 		}

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/oskproject/osk/internal/poll"
 )
 
 // process is a running component.
@@ -61,7 +63,7 @@ func (p *process) waitHealthy(ctx context.Context, client *http.Client, url stri
 		case <-ctx.Done():
 		}
 	}()
-	err := WaitFor(ctx, healthInterval, p.name+" to be healthy", func(ctx context.Context) error {
+	err := poll.Until(ctx, healthInterval, p.name+" to be healthy", func(ctx context.Context) error {
 		return probeHealth(ctx, client, url)
 	})
 	if err != nil {

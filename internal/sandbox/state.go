@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/oskproject/osk/internal/poll"
 )
 
 // Files through which other processes find and stop a sandbox.
@@ -174,7 +176,7 @@ func stopOwner(ctx context.Context, dir string, owner int) error {
 	if err := signalProcess(owner, false); err != nil {
 		return err
 	}
-	if WaitFor(ctx, 100*time.Millisecond, "the sandbox to stop", released) == nil {
+	if poll.Until(ctx, 100*time.Millisecond, "the sandbox to stop", released) == nil {
 		return nil
 	}
 	if err := signalProcess(owner, true); err != nil {
@@ -182,5 +184,5 @@ func stopOwner(ctx context.Context, dir string, owner int) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return WaitFor(ctx, 100*time.Millisecond, "the killed sandbox owner to exit", released)
+	return poll.Until(ctx, 100*time.Millisecond, "the killed sandbox owner to exit", released)
 }

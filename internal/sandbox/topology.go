@@ -16,6 +16,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/oskproject/osk/internal/poll"
 )
 
 // StorageClassName is the StorageClass of the nodes' local volumes.
@@ -276,7 +278,7 @@ func createAll(ctx context.Context, cs kubernetes.Interface, objects []runtime.O
 func waitNodesReady(ctx context.Context, cs kubernetes.Interface, nodes []*corev1.Node) error {
 	// Listing a thousand nodes costs the API server; poll them less often.
 	interval := 250*time.Millisecond + time.Duration(len(nodes))*time.Millisecond
-	return WaitFor(ctx, interval, fmt.Sprintf("%d nodes to be ready", len(nodes)), func(ctx context.Context) error {
+	return poll.Until(ctx, interval, fmt.Sprintf("%d nodes to be ready", len(nodes)), func(ctx context.Context) error {
 		list, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{ResourceVersion: "0"})
 		if err != nil {
 			return err

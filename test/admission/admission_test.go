@@ -7,7 +7,6 @@ package admission_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -26,6 +25,7 @@ import (
 	"github.com/oskproject/osk/internal/manifest"
 	"github.com/oskproject/osk/internal/operator"
 	"github.com/oskproject/osk/internal/sandbox/sandboxtest"
+	"github.com/oskproject/osk/internal/testing/operatortest"
 	"github.com/oskproject/osk/internal/testing/proctest"
 )
 
@@ -200,25 +200,9 @@ func loopback(cc admissionregistrationv1.WebhookClientConfig, port int) admissio
 // 127.0.0.1:port, its certificate Secret in namespace ns.
 func startWebhook(t *testing.T, env *sandboxtest.Env, ns string, port int) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- operator.Run(ctx, env.Config(), operator.Options{
-			MetricsAddr: "0", ProbeAddr: "0", WebhookOnly: true,
-			Webhook: operator.WebhookOptions{Host: "127.0.0.1", Port: port, CertMode: operator.CertSelf, Namespace: ns, Hosts: []string{"127.0.0.1"}},
-		})
-	}()
-	select {
-	case err := <-done:
-		cancel()
-		t.Fatalf("the operator stopped at once: %v", err)
-	case <-time.After(time.Second):
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("operator: %v", err)
-		}
+	operatortest.Start(t, env.Config(), operator.Options{
+		MetricsAddr: "0", ProbeAddr: "0", WebhookOnly: true,
+		Webhook: operator.WebhookOptions{Host: "127.0.0.1", Port: port, CertMode: operator.CertSelf, Namespace: ns, Hosts: []string{"127.0.0.1"}},
 	})
 }
 

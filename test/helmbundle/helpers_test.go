@@ -6,7 +6,6 @@ package helmbundle_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -34,6 +33,7 @@ import (
 	"github.com/oskproject/osk/internal/helm"
 	"github.com/oskproject/osk/internal/operator"
 	"github.com/oskproject/osk/internal/sandbox/sandboxtest"
+	"github.com/oskproject/osk/internal/testing/operatortest"
 )
 
 // syncTimeout bounds a wait for a bundle to settle.
@@ -125,22 +125,7 @@ func splitArchive(file string) (name, version string) {
 // until the test ends.
 func startOperator(t testing.TB, env *sandboxtest.Env) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- operator.Run(ctx, env.Config(), operator.Options{MetricsAddr: "0", ProbeAddr: "0", Workers: 4, Resync: time.Hour})
-	}()
-	select {
-	case err := <-done:
-		t.Fatalf("the operator stopped at once: %v", err)
-	case <-time.After(time.Second):
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("operator: %v", err)
-		}
-	})
+	operatortest.Start(t, env.Config(), operator.Options{MetricsAddr: "0", ProbeAddr: "0", Workers: 4, Resync: time.Hour})
 }
 
 // fixture is what a test works with.

@@ -43,8 +43,10 @@ import (
 	"github.com/oskproject/osk/internal/apply"
 	"github.com/oskproject/osk/internal/cli"
 	"github.com/oskproject/osk/internal/operator"
+	"github.com/oskproject/osk/internal/poll"
 	"github.com/oskproject/osk/internal/sandbox"
 	"github.com/oskproject/osk/internal/sandbox/sandboxtest"
+	"github.com/oskproject/osk/internal/testing/operatortest"
 	"github.com/oskproject/osk/internal/testing/proctest"
 )
 
@@ -201,7 +203,7 @@ func TestKustomizeInstall(t *testing.T) {
 		// is recorded.
 		refused := &refusals{}
 		config.Wrap(refused.wrap)
-		stop := runOperator(t, config, operator.Options{
+		stop := operatortest.Start(t, config, operator.Options{
 			MetricsAddr: "0", ProbeAddr: "0", Workers: 4, Resync: time.Hour,
 			LeaderElection: true, LeaderElectionNamespace: ns,
 			Webhook: operator.WebhookOptions{Host: "127.0.0.1", Port: webhookPort, CertMode: operator.CertSelf,
@@ -392,7 +394,7 @@ func uninstall(t *testing.T, c client.Client, objs []*unstructured.Unstructured)
 		}
 	}
 	for _, u := range objs {
-		err := sandbox.WaitFor(ctx, 200*time.Millisecond, u.GetKind()+" "+key(u)+" to be gone", func(ctx context.Context) error {
+		err := poll.Until(ctx, 200*time.Millisecond, u.GetKind()+" "+key(u)+" to be gone", func(ctx context.Context) error {
 			live := &unstructured.Unstructured{}
 			live.SetGroupVersionKind(u.GroupVersionKind())
 			err := c.Get(ctx, client.ObjectKeyFromObject(u), live)
@@ -496,32 +498,6 @@ func checkImpersonation(t *testing.T, config *rest.Config, user, ns string) {
 	if access.Status.Allowed {
 		t.Fatalf("%s may list nodes: impersonation does not restrict the operator, the test would prove nothing", user)
 	}
-}
-
-// runOperator runs the operator in this process with config until the
-// returned function stops it (or the test ends).
-func runOperator(t *testing.T, config *rest.Config, o operator.Options) (stop func()) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- operator.Run(ctx, config, o) }()
-	select {
-	case err := <-done:
-		cancel()
-		t.Fatalf("the operator stopped at once: %v", err)
-	case <-time.After(time.Second):
-	}
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-				t.Errorf("operator: %v", err)
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return stop
 }
 
 // clusterScopedLeft reports the cluster-scoped objects of the kinds osk

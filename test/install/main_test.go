@@ -20,6 +20,7 @@ import (
 
 	v1 "github.com/oskproject/osk/api/v1alpha1"
 	"github.com/oskproject/osk/internal/manifest"
+	"github.com/oskproject/osk/internal/poll"
 	"github.com/oskproject/osk/internal/sandbox"
 	"github.com/oskproject/osk/internal/sandbox/sandboxtest"
 )
@@ -63,7 +64,7 @@ func waitApplied(t testing.TB, ctx context.Context, c client.Client, d *v1.OpenS
 	ctx, cancel := context.WithTimeout(ctx, applyTimeout)
 	defer cancel()
 	got := &v1.OpenStackDeployment{}
-	err := sandbox.WaitFor(ctx, 100*time.Millisecond, d.Name+" to be APPLIED", func(ctx context.Context) error {
+	err := poll.Until(ctx, 100*time.Millisecond, d.Name+" to be APPLIED", func(ctx context.Context) error {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(d), got); err != nil {
 			return err
 		}

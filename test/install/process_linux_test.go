@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -25,8 +24,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/oskproject/osk/api/v1alpha1"
-	"github.com/oskproject/osk/internal/sandbox"
+	"github.com/oskproject/osk/internal/poll"
 	"github.com/oskproject/osk/internal/sandbox/sandboxtest"
+	"github.com/oskproject/osk/internal/testing/proctest"
 )
 
 const (
@@ -104,7 +104,7 @@ func runOperatorProcess(b *testing.B, env *sandboxtest.Env, osk string) processR
 	var r processRun
 	c := env.Client()
 	ns := env.Namespace(b)
-	metricsAddr, probeAddr := freeLoopbackAddr(b), freeLoopbackAddr(b)
+	metricsAddr, probeAddr := proctest.FreeAddr(b), proctest.FreeAddr(b)
 	p := startChild(b, osk, "operator",
 		"--kubeconfig", env.Sandbox.Kubeconfig(),
 		"--metrics-bind-address", metricsAddr, "--health-probe-bind-address", probeAddr,
@@ -170,18 +170,6 @@ func buildOsk(b *testing.B) string {
 		b.Fatalf("go build ./cmd/osk: %v\n%s", err, msg)
 	}
 	return out
-}
-
-// freeLoopbackAddr returns a loopback address with a port free a moment
-// ago.
-func freeLoopbackAddr(b *testing.B) string {
-	b.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // child is a process the benchmark started.
@@ -257,7 +245,7 @@ func (p *child) waitReady(b *testing.B, url string) {
 	b.Helper()
 	ctx, cancel := context.WithTimeout(p.context(b), time.Minute)
 	defer cancel()
-	err := sandbox.WaitFor(ctx, 100*time.Millisecond, url+" to answer 200", func(ctx context.Context) error {
+	err := poll.Until(ctx, 100*time.Millisecond, url+" to answer 200", func(ctx context.Context) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {
 			return err

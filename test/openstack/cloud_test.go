@@ -314,7 +314,7 @@ func (c *cloud) runJob(name string) {
 	cmd.Env, cmd.Dir = p.env, c.root
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		c.t.Fatalf("job %s failed: %v\ncommand: %s\n%s", name, err, strings.Join(p.argv, " "), tail(out))
+		c.t.Fatalf("job %s failed: %v\ncommand: %s\n%s", name, err, strings.Join(p.argv, " "), proctest.Tail(string(out), 40))
 	}
 	c.t.Logf("job %s: done in %s", name, time.Since(start).Round(time.Millisecond))
 }
@@ -372,13 +372,4 @@ func (c *cloud) startDeployment(name string, port int, ready func() error) {
 	start := time.Now()
 	proc.WaitUntil(c.t, 3*time.Minute, ready)
 	c.t.Logf("%s: answering on %s:%d after %s", name, c.ip(name), port, time.Since(start).Round(time.Millisecond))
-}
-
-// tail keeps the end of a command's output.
-func tail(out []byte) string {
-	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
-	if len(lines) > 40 {
-		lines = lines[len(lines)-40:]
-	}
-	return strings.Join(lines, "\n")
 }

@@ -4,7 +4,6 @@ package operator_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -19,6 +18,7 @@ import (
 	"github.com/oskproject/osk/internal/manifest"
 	"github.com/oskproject/osk/internal/operator"
 	"github.com/oskproject/osk/internal/sandbox/sandboxtest"
+	"github.com/oskproject/osk/internal/testing/operatortest"
 )
 
 // applyTimeout bounds a wait for APPLIED; the compute example takes about
@@ -31,29 +31,7 @@ func TestMain(m *testing.M) { sandboxtest.Main(m) }
 // function stops it (or the test ends).
 func startOperator(t testing.TB, env *sandboxtest.Env) (stop func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- operator.Run(ctx, env.Config(), operator.Options{MetricsAddr: "0", ProbeAddr: "0", Workers: 4, Resync: time.Hour})
-	}()
-	select {
-	case err := <-done:
-		t.Fatalf("the operator stopped at once: %v", err)
-	case <-time.After(time.Second):
-	}
-	stopped := false
-	stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("operator: %v", err)
-		}
-	}
-	t.Cleanup(stop)
-	return stop
+	return operatortest.Start(t, env.Config(), operator.Options{MetricsAddr: "0", ProbeAddr: "0", Workers: 4, Resync: time.Hour})
 }
 
 // setup gives a test the osk CRD, a client, a namespace of its own and a

@@ -38,6 +38,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	oskv1 "github.com/oskproject/osk/api/v1alpha1"
+	"github.com/oskproject/osk/internal/poll"
 	"github.com/oskproject/osk/internal/sandbox"
 )
 
@@ -220,7 +221,7 @@ func Eventually(t testing.TB, timeout time.Duration, what string, check func(ctx
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), timeout)
 	defer cancel()
-	if err := sandbox.WaitFor(ctx, pollInterval, what, check); err != nil {
+	if err := poll.Until(ctx, pollInterval, what, check); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -5,15 +5,22 @@
 package proctest
 
 import (
-	"bytes"
+	"context"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/oskproject/osk/internal/poll"
 )
+
+// FreeAddr returns 127.0.0.1:port with a port nothing listens on.
+func FreeAddr(t testing.TB) string { return fmt.Sprintf("127.0.0.1:%d", FreePort(t)) }
 
 // FreePort returns a TCP port on 127.0.0.1 that nothing listens on.
 func FreePort(t testing.TB) int {
@@ -89,27 +96,23 @@ func TailFile(path string, n int) string {
 	if err != nil {
 		return err.Error()
 	}
-	lines := bytes.Split(bytes.TrimRight(b, "\n"), []byte("\n"))
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return "--- " + path + " (last lines)\n" + string(bytes.Join(lines, []byte("\n")))
+	return "--- " + path + " (last lines)\n" + Tail(string(b), n)
+}
+
+// Tail returns the last n lines of a command's output or a log.
+func Tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
 // WaitUntil calls ready until it returns nil, failing t with the last
 // error and the process's log tail after timeout.
 func (p *Process) WaitUntil(t testing.TB, timeout time.Duration, ready func() error) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := ready()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not come up in %s: %v\n%s", p.Name, timeout, err, p.Tail())
-		}
-		time.Sleep(200 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
+	defer cancel()
+	if err := poll.Until(ctx, 200*time.Millisecond, p.Name+" to come up", func(context.Context) error { return ready() }); err != nil {
+		t.Fatalf("%v\n%s", err, p.Tail())
 	}
 }
 

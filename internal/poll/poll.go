@@ -1,4 +1,7 @@
-package sandbox
+// Package poll waits for a condition the way every part of osk does: check
+// at once, then every interval, and when the context ends say what was
+// awaited, why the wait stopped and what was last observed.
+package poll
 
 import (
 	"context"
@@ -6,11 +9,11 @@ import (
 	"time"
 )
 
-// WaitFor calls check every interval until it returns nil. When ctx ends
+// Until calls check every interval until it returns nil. When ctx ends
 // first, it returns an error naming what it waited for, why it stopped,
 // and what check last reported, which is what makes a timeout
 // diagnosable.
-func WaitFor(ctx context.Context, interval time.Duration, what string, check func(context.Context) error) error {
+func Until(ctx context.Context, interval time.Duration, what string, check func(context.Context) error) error {
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	var last error
