@@ -34,9 +34,8 @@ type galeraView struct {
 	err error
 }
 
-// readGalera reads the coordination record straight from the API server
-// (the members create it, so it is not in the cache); nil when the
-// deployment runs no database. A record it cannot read is reported in
+// readGalera reads the coordination record from the cache, which holds
+// the members' records; nil when the deployment runs no database. A record it cannot read is reported in
 // the view, not as an error: the database's condition says so and the
 // pass goes on.
 func (p *pass) readGalera(ctx context.Context) *galeraView {
@@ -52,7 +51,7 @@ func (p *pass) readGalera(ctx context.Context) *galeraView {
 		return nil
 	}
 	cm := &corev1.ConfigMap{}
-	err := p.r.APIReader.Get(ctx, client.ObjectKey{Namespace: p.d.Namespace, Name: catalog.GaleraRecord}, cm)
+	err := p.r.Client.Get(ctx, client.ObjectKey{Namespace: p.d.Namespace, Name: catalog.GaleraRecord}, cm)
 	if apierrors.IsNotFound(err) {
 		return v
 	}

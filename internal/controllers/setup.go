@@ -22,6 +22,7 @@ import (
 
 	v1 "github.com/oskproject/osk/api/v1alpha1"
 	"github.com/oskproject/osk/internal/apply"
+	"github.com/oskproject/osk/internal/catalog"
 	"github.com/oskproject/osk/internal/lifecycle"
 	"github.com/oskproject/osk/internal/render"
 )
@@ -50,6 +51,10 @@ func (r *OpenStackDeploymentReconciler) SetupWithManager(mgr ctrl.Manager, worke
 	for _, o := range []client.Object{&rbacv1.ClusterRole{}, &rbacv1.ClusterRoleBinding{}, &networkingv1.IngressClass{}} {
 		b = b.Watches(o, handler.EnqueueRequestsFromMapFunc(r.deploymentOfOwnerLabel))
 	}
+	// The Galera members' coordination record: its changes are the
+	// database's condition.
+	b = b.Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(r.deploymentsInNamespace),
+		builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool { return o.GetName() == catalog.GaleraRecord })))
 	// A pod's trouble (it fits no node, its image cannot be pulled, it
 	// crashes) often changes nothing in its workload's status: a pass runs
 	// when what the deployment's status would say of a pod changes.
@@ -86,6 +91,20 @@ func (r *OpenStackDeploymentReconciler) deploymentOfOwnerLabel(ctx context.Conte
 		}
 	}
 	return nil
+}
+
+// deploymentsInNamespace names every deployment in an object's namespace.
+func (r *OpenStackDeploymentReconciler) deploymentsInNamespace(ctx context.Context, o client.Object) []reconcile.Request {
+	list := &v1.OpenStackDeploymentList{}
+	if err := r.Client.List(ctx, list, client.InNamespace(o.GetNamespace())); err != nil {
+		log.FromContext(ctx).Error(err, "listing deployments", "namespace", o.GetNamespace())
+		return nil
+	}
+	var out []reconcile.Request
+	for _, d := range list.Items {
+		out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: d.Namespace, Name: d.Name}})
+	}
+	return out
 }
 
 // troubleChanged passes the pod events that change what PodTrouble says

@@ -177,9 +177,13 @@ func decodeRecord(cm *corev1.ConfigMap) (Record, error) {
 	return r, nil
 }
 
+// RecordManagedBy is the managed-by label of the coordination record: the
+// members, not the operator, write it, and osk never prunes it.
+const RecordManagedBy = "osk-galera"
+
 // encodeRecord writes a record into a ConfigMap.
 func encodeRecord(r Record) (*corev1.ConfigMap, error) {
-	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app.kubernetes.io/managed-by": "osk-galera"}}}
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app.kubernetes.io/managed-by": RecordManagedBy}}}
 	if r.stored != nil {
 		cm = r.stored.DeepCopy()
 	}

@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/selection"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -20,6 +22,7 @@ import (
 
 	v1 "github.com/oskproject/osk/api/v1alpha1"
 	"github.com/oskproject/osk/internal/controllers"
+	"github.com/oskproject/osk/internal/galera"
 	"github.com/oskproject/osk/internal/render"
 )
 
@@ -93,8 +96,13 @@ func Run(ctx context.Context, config *rest.Config, o Options) error {
 	if err != nil {
 		return fmt.Errorf("building the scheme: %w", err)
 	}
-	// The cache holds only what osk manages, and the deployments.
+	// The cache holds only what osk manages, the deployments and bundles,
+	// and the Galera members' coordination records.
 	managed := labels.SelectorFromSet(labels.Set{render.LabelManagedBy: render.ManagedBy})
+	configMaps, err := labels.NewRequirement(render.LabelManagedBy, selection.In, []string{render.ManagedBy, galera.RecordManagedBy})
+	if err != nil {
+		return fmt.Errorf("selecting ConfigMaps: %w", err)
+	}
 	hooks, err := newWebhooks(config, scheme, o.Webhook)
 	if err != nil {
 		return err
@@ -114,6 +122,7 @@ func Run(ctx context.Context, config *rest.Config, o Options) error {
 			ByObject: map[client.Object]cache.ByObject{
 				&v1.OpenStackDeployment{}: {Label: labels.Everything()},
 				&v1.HelmBundle{}:          {Label: labels.Everything()},
+				&corev1.ConfigMap{}:       {Label: labels.NewSelector().Add(*configMaps)},
 			},
 		},
 	})

@@ -47,7 +47,7 @@ func TestDatabaseConditionAndRecord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A spec change makes a pass; the record itself is not watched.
+	// The record is watched; a spec change makes a pass too.
 	update(t, c, d, func(d *v1.OpenStackDeployment) { d.Spec.Features.Database.Backup.Keep = 3 })
 	cond := waitDatabaseCondition(t, c, d, metav1.ConditionTrue, "Synced")
 	if !strings.Contains(cond.Message, "1/1 members synced") || !strings.Contains(cond.Message, "bootstrap 1 by mariadb-server-0 at "+at.Format(time.RFC3339)) {
