@@ -132,11 +132,6 @@ func standardWiring(extra ...Wire) []Wire {
 	return append(w, extra...)
 }
 
-// enabled returns a When function true when a service is enabled.
-func enabled(service string) func(c *Context) bool {
-	return func(c *Context) bool { return c.Enabled(service) }
-}
-
 // backend returns a When function true for one networking backend.
 func backend(b v1.NeutronBackend) func(c *Context) bool {
 	return func(c *Context) bool { return c.Features.Neutron.Backend == b }

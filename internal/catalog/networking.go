@@ -83,9 +83,6 @@ func neutronFiles() []ConfigFile {
 	}
 }
 
-// ml2 lists the files an ML2 agent or server reads after neutron.conf.
-var ml2 = []string{"neutron.conf", "plugins/ml2/ml2_conf.ini"}
-
 func neutronComponents() []Component {
 	ovs := backend(v1.NeutronML2OVS)
 	ovn := backend(v1.NeutronOVN)

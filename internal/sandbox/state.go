@@ -57,7 +57,8 @@ func acquireDir(dir string) (*os.File, error) {
 		}
 		return nil, fmt.Errorf("locking the sandbox directory: %w", err)
 	}
-	if err := f.Truncate(0); err == nil {
+	err = f.Truncate(0)
+	if err == nil {
 		_, err = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
 	if err != nil {
