@@ -37,6 +37,10 @@ func blockStorage() *Service {
 		Databases:    []string{"cinder"},
 		Messaging:    true,
 		UpgradeOrder: 6,
+		Upgrade: &Upgrade{
+			Before: []Job{upgradeStep("db-sync", []string{cinderConf}, cinderManage("db", "sync")...)},
+			After:  []Job{upgradeStep("remove-old-services", []string{cinderConf}, shell(removeOldCinderServices)...)},
+		},
 		Keystone: &Keystone{User: true, Endpoints: []Endpoint{
 			{Type: "volumev3", Name: "cinderv3", Component: "api", Path: "/v3/$(project_id)s", Host: "cinder"},
 		}},
@@ -69,10 +73,27 @@ func blockStorage() *Service {
 			}}},
 		},
 		Components: []Component{api, daemon("cinder", "scheduler"), volume, backup},
-		Jobs:       []Job{dbSync("cinder", "cinder-manage", "--config-file", "/etc/cinder/"+cinderConf, "db", "sync")},
+		Jobs:       []Job{dbSync("cinder", cinderManage("db", "sync")...)},
 		Features:   cinderFeatures(uwsgi.Name),
 	}
 }
+
+// cinderManage is a cinder-manage command reading cinder.conf.
+func cinderManage(args ...string) []string {
+	return append(oslo("cinder-manage", "/etc/cinder", cinderConf), args...)
+}
+
+// removeOldCinderServices removes the service records of the pods an
+// upgrade replaced: until they are gone, cinder pins its RPC and object
+// versions to the old release's. The replaced pods stop reporting; once
+// service_down_time (60 s) has passed, cinder lists them as down (XXX,
+// the fifth column) and they are removed. A service that is down for
+// another reason registers again when it comes back.
+const removeOldCinderServices = `m="cinder-manage --config-file /etc/cinder/` + cinderConf + `"
+sleep 75
+$m service list | awk 'NR > 1 && $5 == "XXX" {print $1, $2}' | while read -r binary host; do
+  $m service remove "$binary" "$host"
+done`
 
 // cinderFeatures sets the Ceph backend, backups and the key manager.
 func cinderFeatures(uwsgi string) func(c *Context, f Files) {

@@ -110,6 +110,10 @@ type Service struct {
 	// UpgradeOrder is the service's place in a release upgrade (1 first);
 	// 0 for infrastructure, which is not upgraded service by service.
 	UpgradeOrder int
+	// Upgrade is how the service's data moves to a new release while it
+	// keeps serving; nil runs its db-sync job, if it has one, before its
+	// components roll.
+	Upgrade *Upgrade
 	// Features is the features layer: it sets options from the deployment's
 	// features. It runs once for the deployment and once for every node
 	// override, with that override's features applied.
@@ -508,6 +512,36 @@ type Job struct {
 	When func(c *Context) bool
 }
 
+// Upgrade is how a service's data moves to a new release: what runs in the
+// new release's image before the service's components roll, and what runs
+// once every one of them runs the new release. The jobs are named
+// <project>-upgrade-<name>, run only during an upgrade, and are removed
+// when it completes.
+type Upgrade struct {
+	// Before run in order before the components roll: they make the
+	// database ready for the new code while the old code still uses it
+	// (expand, migrate, db sync).
+	Before []Job
+	// After run in order once every component runs the new release: they
+	// remove what only the old code needed (contract, online data
+	// migrations, old service records).
+	After []Job
+}
+
+// UpgradeSteps returns the jobs of a service's release upgrade: its own
+// Upgrade, or else its db-sync job before the components roll.
+func (s *Service) UpgradeSteps() (before, after []Job) {
+	if s.Upgrade != nil {
+		return s.Upgrade.Before, s.Upgrade.After
+	}
+	for _, j := range s.Jobs {
+		if j.Name == "db-sync" {
+			before = append(before, j)
+		}
+	}
+	return before, nil
+}
+
 // CronJob is a periodic job of a service.
 type CronJob struct {
 	// Name of the job; the CronJob is named <project>-<name>.
@@ -633,6 +667,17 @@ func (s *Service) File(name string) (*ConfigFile, bool) {
 		}
 	}
 	return nil, false
+}
+
+// Infrastructure returns the names of the infrastructure services.
+func (c *Catalog) Infrastructure() map[string]bool {
+	out := map[string]bool{}
+	for _, n := range c.order {
+		if c.services[n].Infrastructure {
+			out[n] = true
+		}
+	}
+	return out
 }
 
 // UpgradeSequence returns the services that are upgraded one by one, in

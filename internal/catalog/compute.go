@@ -25,6 +25,15 @@ func compute() *Service {
 		Databases:    []string{"nova", "nova_api", "nova_cell0"},
 		Messaging:    true,
 		UpgradeOrder: 5,
+		// Both schemas before anything rolls; the data moves online once
+		// every nova-compute runs the new release.
+		Upgrade: &Upgrade{
+			Before: []Job{
+				upgradeStep("api-db-sync", []string{novaConf}, manage("api_db", "sync")...),
+				upgradeStep("db-sync", []string{novaConf}, manage("db", "sync")...),
+			},
+			After: []Job{upgradeStep("online-data-migrations", []string{novaConf}, manage("db", "online_data_migrations")...)},
+		},
 		Keystone: &Keystone{User: true, Endpoints: []Endpoint{
 			{Type: "compute", Name: "nova", Component: "api", Path: "/v2.1"},
 		}},

@@ -100,6 +100,12 @@ func dbSync(project string, command ...string) Job {
 	return Job{Name: "db-sync", Command: command, Reads: []string{project + ".conf"}, After: []string{"db-init"}}
 }
 
+// upgradeStep is one job of a service's release upgrade, reading the
+// files it names.
+func upgradeStep(name string, reads []string, command ...string) Job {
+	return Job{Name: name, Command: command, Reads: reads}
+}
+
 // shell runs a script with sh -ec, so the first failing step fails the job.
 func shell(script string) []string { return []string{"/bin/sh", "-ec", script} }
 

@@ -21,6 +21,13 @@ func identity() *Service {
 		Image:        "keystone",
 		Databases:    []string{"keystone"},
 		UpgradeOrder: 1,
+		// Rolling: the schema grows for the new code while the old code
+		// serves (expand, then the data moves), and shrinks once no old
+		// code is left.
+		Upgrade: &Upgrade{
+			Before: []Job{keystoneSync("expand"), keystoneSync("migrate")},
+			After:  []Job{keystoneSync("contract")},
+		},
 		Keystone: &Keystone{
 			// keystone-manage bootstrap creates the identity endpoints and
 			// the admin user; keystone-register does the rest.
@@ -75,6 +82,12 @@ func identity() *Service {
 			f.Set("keystone.conf", "fernet_tokens", "max_active_keys", strconv.Itoa(int(c.Features.Keystone.FernetRotation.MaxActiveKeys)))
 		},
 	}
+}
+
+// keystoneSync is one phase of keystone's rolling database upgrade.
+func keystoneSync(phase string) Job {
+	return upgradeStep(phase, []string{"keystone.conf"},
+		"keystone-manage", "--config-file", "/etc/keystone/keystone.conf", "db_sync", "--"+phase)
 }
 
 // maxKeys passes a key repository's size to keystone-rotate-keys.

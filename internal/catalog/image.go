@@ -11,6 +11,12 @@ func image() *Service {
 		Image:        "glance",
 		Databases:    []string{"glance"},
 		UpgradeOrder: 3,
+		// Rolling, as keystone's: expand and migrate while the old API
+		// serves, contract once the new one does.
+		Upgrade: &Upgrade{
+			Before: []Job{glanceDB("expand"), glanceDB("migrate")},
+			After:  []Job{glanceDB("contract")},
+		},
 		Keystone: &Keystone{User: true, Endpoints: []Endpoint{
 			{Type: "image", Name: "glance", Component: "api"},
 		}},
@@ -70,4 +76,10 @@ func image() *Service {
 // glanceFile returns a When function true when the file store's use is want.
 func glanceFile(want bool) func(c *Context) bool {
 	return func(c *Context) bool { return (c.Features.Glance.Backend == v1.StoreFile) == want }
+}
+
+// glanceDB is one phase of glance's rolling database upgrade.
+func glanceDB(phase string) Job {
+	return upgradeStep(phase, []string{"glance-api.conf"},
+		append(oslo("glance-manage", "/etc/glance", "glance-api.conf"), "db", phase)...)
 }

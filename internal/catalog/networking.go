@@ -20,6 +20,12 @@ func networking() *Service {
 		Databases:    []string{"neutron"},
 		Messaging:    true,
 		UpgradeOrder: 4,
+		// The expand branch goes in before neutron-server rolls; the
+		// contract branch only once no old server is left.
+		Upgrade: &Upgrade{
+			Before: []Job{neutronDB("expand")},
+			After:  []Job{neutronDB("contract")},
+		},
 		Keystone: &Keystone{User: true, Endpoints: []Endpoint{
 			{Type: "network", Name: "neutron", Component: "server"},
 		}},
@@ -34,6 +40,12 @@ func networking() *Service {
 		}},
 		Features: neutronFeatures,
 	}
+}
+
+// neutronDB is one branch of neutron's database upgrade.
+func neutronDB(branch string) Job {
+	files := []string{"neutron.conf", "plugins/ml2/ml2_conf.ini"}
+	return upgradeStep(branch, files, append(oslo("neutron-db-manage", neutronDir, files...), "upgrade", "--"+branch)...)
 }
 
 func neutronFiles() []ConfigFile {

@@ -3,6 +3,7 @@ package render
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -100,9 +101,28 @@ func (m *model) endpointSpec(s *catalog.Service, e catalog.Endpoint) string {
 	return strings.Join([]string{e.Type, e.Name, internal, m.ctx.PublicURL(or(e.Host, e.Name), e.Path)}, "|")
 }
 
+// renderUpgradeJobs renders the jobs of a service's release upgrade, each
+// after the one before it; the last ones run after the workloads.
+func (m *model) renderUpgradeJobs(s *catalog.Service, base map[string][]byte) {
+	before, after := s.UpgradeSteps()
+	prev := ""
+	for i, j := range slices.Concat(before, after) {
+		if j.When != nil && !j.When(m.ctx) {
+			continue
+		}
+		step := j.Name
+		j.Name, j.After, j.AfterWorkloads = "upgrade-"+step, nil, i >= len(before)
+		if prev != "" {
+			j.After = []string{prev}
+		}
+		prev = j.Name
+		m.renderJob(s, j, base).Annotations[AnnotationUpgradeStep] = step
+	}
+}
+
 // renderJob renders a one-off Job of a service, reading the service's
 // base configuration.
-func (m *model) renderJob(s *catalog.Service, j catalog.Job, base map[string][]byte) {
+func (m *model) renderJob(s *catalog.Service, j catalog.Job, base map[string][]byte) *batchv1.Job {
 	name := s.Project + "-" + j.Name
 	l := m.labels(s, j.Name)
 	files := pick(base, j.Reads)
@@ -129,6 +149,7 @@ func (m *model) renderJob(s *catalog.Service, j catalog.Job, base map[string][]b
 	}
 	m.add(job)
 	m.add(m.standaloneClaims(name, l, active(m.ctx, j.Volumes))...)
+	return job
 }
 
 // credentialInputs are the values of the generated credentials a Job reads

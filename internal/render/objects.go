@@ -36,6 +36,9 @@ const (
 	// AnnotationAfterWorkloads, on a Job, says it runs once its service's
 	// workloads are ready.
 	AnnotationAfterWorkloads = "osk.dev/after-workloads"
+	// AnnotationUpgradeStep, on a Job of a release upgrade, names its step
+	// (for example "expand").
+	AnnotationUpgradeStep = "osk.dev/upgrade-step"
 	// AnnotationNodeOverride, on a DaemonSet, is the node key it serves.
 	AnnotationNodeOverride = "osk.dev/node-override"
 	// ManagedBy is the value of LabelManagedBy.

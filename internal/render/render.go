@@ -40,6 +40,10 @@ type Options struct {
 	// OskImage is the image of osk's own jobs and init containers; the
 	// catalog's default when empty.
 	OskImage string
+	// UpgradeSteps adds the Jobs of every service's release upgrade (see
+	// catalog.Upgrade), which the operator runs only while it upgrades
+	// the deployment to this release.
+	UpgradeSteps bool
 }
 
 // Result is what a deployment renders to.
@@ -65,6 +69,7 @@ func Render(d *v1.OpenStackDeployment, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	m.upgradeSteps = opts.UpgradeSteps
 	for _, name := range m.enabled {
 		if err := m.renderService(m.service(name)); err != nil {
 			return nil, fmt.Errorf("rendering %s: %w", name, err)
@@ -90,6 +95,8 @@ type model struct {
 	enabled []string
 	on      map[string]bool
 	objects []client.Object
+	// upgradeSteps renders the services' upgrade jobs too.
+	upgradeSteps bool
 	// public lists the published ports, for the ingress.
 	public []publicPort
 	// byRole lists the images each node role runs, for pre-caching.

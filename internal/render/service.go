@@ -36,6 +36,9 @@ func (m *model) renderService(s *catalog.Service) error {
 		m.renderJob(s, j, baseFiles)
 		m.noteImage(catalog.RoleControlPlane, m.image(s, j.Image))
 	}
+	if m.upgradeSteps {
+		m.renderUpgradeJobs(s, baseFiles)
+	}
 	for _, j := range s.CronJobs {
 		if j.When == nil || j.When(m.ctx) {
 			m.renderCronJob(s, j, baseFiles)
