@@ -38,6 +38,10 @@ const (
 	// ConditionSpecValid is false when the spec breaks a rule; its message
 	// names the field.
 	ConditionSpecValid = "SpecValid"
+	// ConditionUpgrading is true while a release upgrade runs; its message
+	// names the service and step, or the Job that failed. Once the upgrade
+	// completes it is false with reason Completed.
+	ConditionUpgrading = "Upgrading"
 )
 
 // OpenStackDeploymentStatus is what osk observed the last time it
@@ -67,6 +71,11 @@ type OpenStackDeploymentStatus struct {
 	// +optional
 	Fingerprint string `json:"fingerprint,omitempty"`
 
+	// Upgrade is the progress of the release upgrade that runs, while one
+	// does: from status.deployedVersion to spec.openstackVersion.
+	// +optional
+	Upgrade *UpgradeStatus `json:"upgrade,omitempty"`
+
 	// Services is the state of each enabled service, by catalog name.
 	// +optional
 	Services map[string]ServiceStatus `json:"services,omitempty"`
@@ -94,6 +103,37 @@ type ServiceStatus struct {
 	Message string `json:"message,omitempty"`
 }
 
+// UpgradeStatus is where a release upgrade stands. osk upgrades one
+// service at a time, in the catalog's upgrade order; within a service it
+// waits until the service is healthy, runs the database steps that must
+// precede the new code, rolls the service's components, then runs the steps
+// that need every component on the new release. Once every service is
+// upgraded, the whole new release is applied again.
+type UpgradeStatus struct {
+	// From is the release the cloud ran when the upgrade began.
+	From string `json:"from"`
+
+	// To is the release it upgrades to.
+	To string `json:"to"`
+
+	// Service is the service being upgraded; empty once every service is
+	// upgraded and the new release is applied again.
+	Service string `json:"service,omitempty"`
+
+	// Step is the service's step: "healthy" (waiting until the service is
+	// healthy before it starts), the name of a database step (for example
+	// "expand", "db-sync", "contract", "online-data-migrations"), "roll";
+	// or "reapply" once every service is upgraded.
+	Step string `json:"step"`
+
+	// Since is when osk saw the service enter this step.
+	Since metav1.Time `json:"since"`
+
+	// Completed lists the services already upgraded, in order.
+	// +optional
+	Completed []string `json:"completed,omitempty"`
+}
+
 // OpenStackDeployment describes a whole OpenStack cloud: its release, its
 // services and how they are tuned. osk turns it into the workloads that
 // run the cloud's control plane and keeps them healthy.
@@ -102,9 +142,12 @@ type ServiceStatus struct {
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=osdpl,categories=osk
 // +kubebuilder:printcolumn:name="Version",type=string,JSONPath=`.spec.openstackVersion`
+// +kubebuilder:printcolumn:name="Deployed",type=string,JSONPath=`.status.deployedVersion`
 // +kubebuilder:printcolumn:name="State",type=string,JSONPath=`.status.state`
 // +kubebuilder:printcolumn:name="Progress",type=string,JSONPath=`.status.progress`
 // +kubebuilder:printcolumn:name="Health",type=string,JSONPath=`.status.health`
+// +kubebuilder:printcolumn:name="Upgrading",type=string,JSONPath=`.status.upgrade.service`
+// +kubebuilder:printcolumn:name="Step",type=string,JSONPath=`.status.upgrade.step`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type OpenStackDeployment struct {
 	metav1.TypeMeta   `json:",inline"`

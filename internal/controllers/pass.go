@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -13,6 +14,7 @@ import (
 
 	v1 "github.com/oskproject/osk/api/v1alpha1"
 	"github.com/oskproject/osk/internal/apply"
+	"github.com/oskproject/osk/internal/catalog"
 	"github.com/oskproject/osk/internal/credentials"
 	"github.com/oskproject/osk/internal/defaulting"
 	"github.com/oskproject/osk/internal/lifecycle"
@@ -28,6 +30,12 @@ type pass struct {
 	applier *apply.Applier
 	creds   *credentials.Store
 	result  *render.Result
+	// from is the deployment rendered at the release it runs, fromRelease,
+	// while it upgrades from it; nil otherwise.
+	from        *render.Result
+	fromRelease string
+	// upgrade is where the upgrade stands, while one runs.
+	upgrade *lifecycle.Upgrade
 	owned   map[render.Key]client.Object
 	decided *lifecycle.Plan
 	// galera is the Galera cluster's record, nil without a database.
@@ -51,12 +59,25 @@ func (p *pass) render(ctx context.Context) bool {
 	p.creds = credentials.NewStore(secrets.Items)
 	opts := p.r.Render
 	opts.Credentials = p.creds
+	from, errs := upgradingFrom(p.d)
+	if len(errs) > 0 {
+		p.fail(v1.ConditionSpecValid, "InvalidUpgrade", errs.ToAggregate().Error())
+		return false
+	}
+	opts.UpgradeSteps = from != ""
 	res, err := render.Render(p.d, opts)
 	if err != nil {
 		p.fail(v1.ConditionSpecValid, "RenderFailed", err.Error())
 		return false
 	}
 	p.result = res
+	if from != "" {
+		p.fromRelease = from
+		if p.from, err = renderAt(p.d, from, opts); err != nil {
+			p.fail(v1.ConditionSpecValid, "RenderFailed", err.Error())
+			return false
+		}
+	}
 	setCondition(p.d, v1.ConditionSpecValid, metav1.ConditionTrue, "Valid", "the spec follows every rule")
 	return true
 }
@@ -73,7 +94,8 @@ func (p *pass) fail(condition, reason, msg string) {
 // credentials generates what the rendered objects use and the cluster
 // does not hold yet, then stamps every object as the deployment's.
 func (p *pass) credentials(ctx context.Context) error {
-	if err := p.creds.Require(p.result.Objects); err != nil {
+	rendered := p.rendered()
+	if err := p.creds.Require(rendered); err != nil {
 		return err
 	}
 	for _, c := range p.creds.Changes() {
@@ -81,12 +103,21 @@ func (p *pass) credentials(ctx context.Context) error {
 			return err
 		}
 	}
-	for _, o := range p.result.Objects {
+	for _, o := range rendered {
 		if err := p.applier.Prepare(o); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// rendered is every object this pass rendered: the deployment's, and
+// while it upgrades, the running release's too.
+func (p *pass) rendered() []client.Object {
+	if p.from == nil {
+		return p.result.Objects
+	}
+	return slices.Concat(p.result.Objects, p.from.Objects)
 }
 
 // plan reads the deployment's live objects and pods from the cache and
@@ -105,7 +136,15 @@ func (p *pass) plan(ctx context.Context) error {
 		client.MatchingLabels{render.LabelInstance: p.d.Name}, client.UnsafeDisableDeepCopy); err != nil {
 		return fmt.Errorf("listing the pods: %w", err)
 	}
-	p.decided = lifecycle.Decide(lifecycle.Input{Objects: p.result.Objects, Needs: p.result.Needs, Live: owned, Pods: pods.Items})
+	objects, needs := p.result.Objects, p.result.Needs
+	if p.from != nil {
+		p.upgrade = lifecycle.PlanUpgrade(lifecycle.UpgradeInput{
+			From: p.from, To: p.result, Live: owned, Pods: pods.Items,
+			Sequence: catalog.Default().UpgradeSequence(), Infrastructure: catalog.Default().Infrastructure(),
+		})
+		objects, needs = p.upgrade.Objects, p.upgrade.Needs
+	}
+	p.decided = lifecycle.Decide(lifecycle.Input{Objects: objects, Needs: needs, Live: owned, Pods: pods.Items})
 	p.galera = p.readGalera(ctx)
 	return nil
 }
@@ -126,10 +165,12 @@ func (p *pass) apply(ctx context.Context) error {
 	return nil
 }
 
-// prune deletes what the deployment no longer renders.
+// prune deletes what the deployment no longer renders; while it upgrades,
+// what either release renders is kept.
 func (p *pass) prune(ctx context.Context) error {
-	keep := make(map[render.Key]bool, len(p.result.Objects))
-	for _, o := range p.result.Objects {
+	rendered := p.rendered()
+	keep := make(map[render.Key]bool, len(rendered))
+	for _, o := range rendered {
 		keep[render.KeyOf(o)] = true
 	}
 	deleted, err := p.applier.Prune(ctx, p.owned, keep)
@@ -145,6 +186,9 @@ func (p *pass) status() {
 	pl := p.decided
 	s.ObservedGeneration = p.d.Generation
 	s.State = pl.State()
+	if s.State == v1.StateApplied && p.upgrade != nil && p.upgrade.Step != lifecycle.StepReapply {
+		s.State = v1.StateApplying // every step is ready, but the upgrade has services to go
+	}
 	s.Progress = fmt.Sprintf("%d/%d", pl.Ready, pl.Total)
 	s.Health = fmt.Sprintf("%d/%d", pl.Healthy, pl.Workloads)
 	s.Services = pl.Services
@@ -157,6 +201,7 @@ func (p *pass) status() {
 	default:
 		setCondition(p.d, v1.ConditionReady, metav1.ConditionFalse, "Applying", applying(pl))
 	}
+	p.upgradeStatus()
 	if p.galera != nil {
 		status, reason, msg := databaseCondition(*p.galera)
 		setCondition(p.d, ConditionDatabase, status, reason, msg)

@@ -43,7 +43,7 @@ func ValidateUpdate(old, d *v1.OpenStackDeployment) field.ErrorList {
 		return nil
 	}
 	p := field.NewPath("spec", "openstackVersion")
-	if errs := versionStep(p, from, to); len(errs) > 0 {
+	if errs := ReleaseStep(from, to); len(errs) > 0 {
 		return errs
 	}
 	var errs field.ErrorList
@@ -55,9 +55,11 @@ func ValidateUpdate(old, d *v1.OpenStackDeployment) field.ErrorList {
 	return append(errs, otherChanges(old, d)...)
 }
 
-// versionStep checks that going from one release to the other is a single
-// allowed step forward.
-func versionStep(p *field.Path, from, to string) field.ErrorList {
+// ReleaseStep checks that going from one release to the other (both
+// supported) is a single allowed step forward: the rules no downgrade and
+// one release at a time, reported on spec.openstackVersion.
+func ReleaseStep(from, to string) field.ErrorList {
+	p := field.NewPath("spec", "openstackVersion")
 	i, j := release.Index(from), release.Index(to)
 	if j < i {
 		return field.ErrorList{field.Forbidden(p, fmt.Sprintf(

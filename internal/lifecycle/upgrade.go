@@ -1,0 +1,256 @@
+package lifecycle
+
+import (
+	"maps"
+	"slices"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/oskproject/osk/internal/render"
+)
+
+// Steps of an upgrade that are not Jobs.
+const (
+	// StepHealthy waits until the service, still on the old release, is
+	// healthy before its upgrade starts.
+	StepHealthy = "healthy"
+	// StepRoll rolls the service's components onto the new release.
+	StepRoll = "roll"
+	// StepReapply applies the whole new release again once every service
+	// is upgraded, so that the cloud equals a freshly deployed one.
+	StepReapply = "reapply"
+)
+
+// UpgradeInput is what PlanUpgrade decides from.
+type UpgradeInput struct {
+	// From is the deployment rendered at the release it runs, To at the
+	// release it upgrades to, with the upgrade steps' Jobs
+	// (render.Options.UpgradeSteps).
+	From, To *render.Result
+	// Sequence lists the services upgraded one by one, in order.
+	Sequence []string
+	// Infrastructure holds the infrastructure services: they move to the
+	// new release's objects first, which restarts them only where their
+	// own image or configuration changed.
+	Infrastructure map[string]bool
+	// Live holds the cluster's objects by key.
+	Live map[render.Key]client.Object
+	// Pods are the deployment's pods.
+	Pods []corev1.Pod
+}
+
+// Upgrade is where a release upgrade stands, derived afresh from the
+// cluster on every pass, and the objects to plan in this pass.
+type Upgrade struct {
+	// Objects to plan in this pass: infrastructure and the services
+	// already upgraded at the new release; the service being upgraded
+	// with its steps; every later service at the old release.
+	Objects []client.Object
+	// Needs are the dependencies among the services of Objects.
+	Needs map[string][]string
+	// Service is the service being upgraded; empty in StepReapply.
+	Service string
+	// Step is the Service's step: StepHealthy, the name of one of its
+	// upgrade Jobs (for example "expand"), or StepRoll; StepReapply once
+	// every service is upgraded.
+	Step string
+	// Completed lists the services already upgraded, in upgrade order.
+	Completed []string
+}
+
+// PlanUpgrade decides how far a release upgrade has come. Services are
+// upgraded one at a time in the sequence's order; each one is done when
+// its upgrade Jobs have succeeded and its components run the new release.
+// A service whose upgrade has started (one of its upgrade Jobs exists)
+// never goes back to the old release's objects, even if an earlier one
+// needs attention again. Once every service is done, the plan is the new
+// release as a fresh deployment would have it, with the upgrade Jobs kept
+// (so that a restart still sees the services as upgraded) until it is
+// applied.
+func PlanUpgrade(in UpgradeInput) *Upgrade {
+	from, to := byService(in.From.Objects), byService(in.To.Objects)
+	obs := func(o client.Object) Readiness { k := render.KeyOf(o); return Observe(o, in.Live[k], in.Pods) }
+	u := &Upgrade{}
+	inSequence := map[string]bool{}
+	for _, svc := range in.Sequence {
+		inSequence[svc] = true
+		if _, old := from[svc]; !old {
+			continue // enabled with the upgrade: deployed with the rest at the end
+		}
+		set := upgradeSet(to[svc])
+		switch {
+		case u.Service == "" && allReady(set, obs):
+			u.Completed = append(u.Completed, svc)
+			u.Objects = append(u.Objects, set...)
+		case u.Service == "":
+			u.Service = svc
+			u.Step = StepHealthy
+			if started(set, in.Live) || allReady(from[svc], obs) {
+				u.Step = step(set, obs)
+				u.Objects = append(u.Objects, set...)
+			} else {
+				u.Objects = append(u.Objects, from[svc]...)
+			}
+		case started(set, in.Live):
+			u.Objects = append(u.Objects, set...)
+		default:
+			u.Objects = append(u.Objects, from[svc]...)
+		}
+	}
+	if u.Service == "" {
+		u.Step = StepReapply
+		u.Objects = in.To.Objects
+		u.Needs = in.To.Needs
+		return u
+	}
+	// Infrastructure moves first; whatever else is not upgraded service by
+	// service (tempest) waits for the end at the old release.
+	for _, svc := range slices.Sorted(maps.Keys(to)) {
+		if in.Infrastructure[svc] {
+			u.Objects = append(u.Objects, to[svc]...)
+		}
+	}
+	for _, svc := range slices.Sorted(maps.Keys(from)) {
+		if !in.Infrastructure[svc] && !inSequence[svc] {
+			u.Objects = append(u.Objects, from[svc]...)
+		}
+	}
+	u.Needs = needsOf(u.Objects, in.To.Needs, in.From.Needs)
+	return u
+}
+
+// byService groups objects by their service label.
+func byService(objs []client.Object) map[string][]client.Object {
+	out := map[string][]client.Object{}
+	for _, o := range objs {
+		svc := o.GetLabels()[render.LabelService]
+		out[svc] = append(out[svc], o)
+	}
+	return out
+}
+
+// isUpgradeJob reports whether an object is a Job of an upgrade step.
+func isUpgradeJob(o client.Object) bool {
+	_, ok := o.GetAnnotations()[render.AnnotationUpgradeStep]
+	return ok
+}
+
+// upgradeSet is what a service runs while it is upgraded: the new
+// release's objects and upgrade Jobs, without its other Jobs (db-sync,
+// bootstrap, registrations), which run again once every service is
+// upgraded.
+func upgradeSet(objs []client.Object) []client.Object {
+	var out []client.Object
+	for _, o := range objs {
+		if _, job := o.(*batchv1.Job); !job || isUpgradeJob(o) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// started reports whether one of the set's upgrade Jobs exists, whatever
+// its inputs: the service's upgrade has begun.
+func started(set []client.Object, live map[render.Key]client.Object) bool {
+	for _, o := range set {
+		if isUpgradeJob(o) && live[render.KeyOf(o)] != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// allReady reports whether every Job and workload of objs is ready.
+func allReady(objs []client.Object, obs func(client.Object) Readiness) bool {
+	for _, o := range objs {
+		if runs(o) && !obs(o).Ready {
+			return false
+		}
+	}
+	return true
+}
+
+// runs reports whether an object is a Job or a workload.
+func runs(o client.Object) bool {
+	switch o.(type) {
+	case *batchv1.Job, *appsv1.Deployment, *appsv1.StatefulSet, *appsv1.DaemonSet:
+		return true
+	}
+	return false
+}
+
+// step names the first step of a started service that is not done: an
+// upgrade Job that runs before the components roll, the roll, or a Job
+// that runs after it.
+func step(set []client.Object, obs func(client.Object) Readiness) string {
+	var before, workloads, after []client.Object
+	for _, o := range set {
+		switch {
+		case isUpgradeJob(o) && o.GetAnnotations()[render.AnnotationAfterWorkloads] == "true":
+			after = append(after, o)
+		case isUpgradeJob(o):
+			before = append(before, o)
+		case runs(o):
+			workloads = append(workloads, o)
+		}
+	}
+	for _, phase := range [][]client.Object{before, workloads, after} {
+		for _, o := range chained(phase) {
+			if !obs(o).Ready {
+				if isUpgradeJob(o) {
+					return o.GetAnnotations()[render.AnnotationUpgradeStep]
+				}
+				return StepRoll
+			}
+		}
+	}
+	return StepRoll // every step is done: the service is being checked once more
+}
+
+// chained orders Jobs so that each comes after the one its
+// after-annotation names; workloads keep their order.
+func chained(objs []client.Object) []client.Object {
+	out := slices.Clone(objs)
+	pos := map[string]int{}
+	for i, o := range out {
+		pos[o.GetName()] = i
+	}
+	depth := func(o client.Object) int {
+		n := 0
+		for a := o.GetAnnotations()[render.AnnotationAfter]; a != ""; n++ {
+			i, ok := pos[a]
+			if !ok || n > len(out) {
+				break
+			}
+			a = out[i].GetAnnotations()[render.AnnotationAfter]
+		}
+		return n
+	}
+	slices.SortStableFunc(out, func(a, b client.Object) int { return depth(a) - depth(b) })
+	return out
+}
+
+// needsOf returns the dependencies of the services that have objects,
+// from the first of the graphs that knows each.
+func needsOf(objs []client.Object, graphs ...map[string][]string) map[string][]string {
+	out := map[string][]string{}
+	for _, o := range objs {
+		svc := o.GetLabels()[render.LabelService]
+		if _, done := out[svc]; done {
+			continue
+		}
+		for _, g := range graphs {
+			if n, ok := g[svc]; ok {
+				out[svc] = n
+				break
+			}
+		}
+		if out[svc] == nil {
+			out[svc] = []string{}
+		}
+	}
+	return out
+}
