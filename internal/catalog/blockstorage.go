@@ -86,11 +86,14 @@ func cinderManage(args ...string) []string {
 // removeOldCinderServices removes the service records of the pods an
 // upgrade replaced: until they are gone, cinder pins its RPC and object
 // versions to the old release's. The replaced pods stop reporting; once
-// service_down_time (60 s) has passed, cinder lists them as down (XXX,
-// the fifth column) and they are removed. A service that is down for
-// another reason registers again when it comes back.
-const removeOldCinderServices = `m="cinder-manage --config-file /etc/cinder/` + cinderConf + `"
-sleep 75
+// service_down_time (cinder.conf's, 60 s by default) has passed, cinder
+// lists them as down (XXX, the fifth column) and they are removed. A
+// service that is down for another reason registers again when it comes
+// back.
+const removeOldCinderServices = `conf=/etc/cinder/` + cinderConf + `
+m="cinder-manage --config-file $conf"
+down=$(sed -n 's/^service_down_time *= *//p' $conf)
+sleep $(( ${down:-60} + 15 ))
 $m service list | awk 'NR > 1 && $5 == "XXX" {print $1, $2}' | while read -r binary host; do
   $m service remove "$binary" "$host"
 done`

@@ -14,20 +14,24 @@ import (
 
 func newRenderCommand() *cobra.Command {
 	var file, outDir string
+	var upgradeSteps bool
 	cmd := &cobra.Command{
 		Use:   "render -f FILE [-o DIR]",
 		Short: "Print every Kubernetes object an OpenStackDeployment turns into",
 		Long: `Render an OpenStackDeployment offline. Objects are printed as one YAML
 stream, or written one file per object with -o. Passwords are never
 printed: configuration files hold placeholders naming the credential
-Secret and key that the operator fills in the cluster.`,
+Secret and key that the operator fills in the cluster.
+
+With --upgrade-steps, the Jobs the operator runs when it upgrades a
+deployment to this release are printed too (named <project>-upgrade-<step>).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			d, err := manifest.Load(file)
 			if err != nil {
 				return err
 			}
-			res, err := render.Render(d, render.Options{})
+			res, err := render.Render(d, render.Options{UpgradeSteps: upgradeSteps})
 			if err != nil {
 				return err
 			}
@@ -44,6 +48,7 @@ Secret and key that the operator fills in the cluster.`,
 	}
 	cmd.Flags().StringVarP(&file, "file", "f", "", "the OpenStackDeployment manifest")
 	cmd.Flags().StringVarP(&outDir, "output-dir", "o", "", "write one YAML file per object into this directory")
+	cmd.Flags().BoolVar(&upgradeSteps, "upgrade-steps", false, "also print the Jobs of an upgrade to this release")
 	_ = cmd.MarkFlagRequired("file")
 	return cmd
 }
