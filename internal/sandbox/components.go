@@ -43,6 +43,7 @@ type plan struct {
 	kubeconfig string       // the administrator's kubeconfig
 	config     *rest.Config // the administrator's client configuration
 	creds      credentials
+	stages     [][]byte // kwok stages played besides the default ones
 	// phases are started in order; the components of a phase are started
 	// together and must all be healthy before the next phase starts.
 	phases [][]component
@@ -74,9 +75,9 @@ var clientIdentities = []struct{ name, user, group string }{
 }
 
 // newPlan writes the certificates and configuration of a sandbox running
-// bins into dir.
-func newPlan(dir string, bins *Binaries) (*plan, error) {
-	p := &plan{dir: dir, bins: bins}
+// bins, whose kwok plays stages besides the default ones, into dir.
+func newPlan(dir string, bins *Binaries, stages [][]byte) (*plan, error) {
+	p := &plan{dir: dir, bins: bins, stages: stages}
 	for _, sub := range []string{"pki", "config", "logs"} {
 		if err := os.MkdirAll(p.path(sub), 0o700); err != nil {
 			return nil, fmt.Errorf("creating the sandbox directory: %w", err)
@@ -283,19 +284,28 @@ func (p *plan) kwok() (component, error) {
 			"podPlayStageParallelism":  kwokParallelism,
 		},
 	})
+	if err != nil {
+		return component{}, err
+	}
+	stages := []string{"--config=" + filepath.Join(p.bins.Dir, kwokStagesFile)}
+	if len(p.stages) > 0 {
+		extra, err := p.writeStages()
+		if err != nil {
+			return component{}, err
+		}
+		stages = append(stages, "--config="+extra)
+	}
 	return component{
 		name: binKwok,
-		args: append([]string{
-			"--kubeconfig=" + p.creds.kubeconfigs[binKwok],
-			"--config=" + filepath.Join(p.bins.Dir, kwokStagesFile),
+		args: slices.Concat([]string{"--kubeconfig=" + p.creds.kubeconfigs[binKwok]}, stages, []string{
 			"--config=" + config,
 			"--manage-all-nodes=false",
 			"--manage-nodes-with-annotation-selector=" + kwokNodeAnnotation + "=fake",
 			"--node-lease-duration-seconds=40",
 			"--server-address=" + net.JoinHostPort("127.0.0.1", strconv.Itoa(p.ports.kwok)),
-		}, p.servingFlags()...),
+		}, p.servingFlags()),
 		health: loopbackURL("https", p.ports.kwok) + "/healthz",
-	}, err
+	}, nil
 }
 
 // path returns the path of elem inside the sandbox's directory.

@@ -36,6 +36,13 @@ type Options struct {
 	// Topology is created once the control plane is up; the zero value
 	// creates no node.
 	Topology Topology
+	// Stages are kwok Stage documents, YAML or JSON, one Stage each, that
+	// this sandbox's kwok plays besides its default ones (nodes become
+	// ready and keep their lease; pods become ready, Job pods complete,
+	// deleted pods go away), e.g. [FailJobPodsStage]. A stage competing
+	// with a default one for a pod wins only with a positive weight: see
+	// [FailJobPodsStage].
+	Stages [][]byte
 	// Logger receives the sandbox's progress; nil discards it.
 	Logger *slog.Logger
 }
@@ -75,6 +82,9 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	if err := opts.Topology.Validate(); err != nil {
 		return nil, err
 	}
+	if err := validateStages(opts.Stages); err != nil {
+		return nil, err
+	}
 	s := &Sandbox{bins: opts.Binaries, log: opts.Logger, failed: make(chan struct{})}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -88,7 +98,7 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 		}
 	}()
 	start := time.Now()
-	if err := s.startControlPlane(ctx); err != nil {
+	if err := s.startControlPlane(ctx, opts.Stages); err != nil {
 		return nil, err
 	}
 	s.log.Info("control plane ready", "dir", s.dir, "server", s.plan.config.Host, "elapsed", time.Since(start).Round(time.Millisecond))
@@ -105,11 +115,11 @@ func Start(ctx context.Context, opts Options) (_ *Sandbox, err error) {
 	return s, nil
 }
 
-// startControlPlane writes the sandbox's files, and starts its components
-// phase after phase.
-func (s *Sandbox) startControlPlane(ctx context.Context) error {
+// startControlPlane writes the sandbox's files, kwok's extra stages
+// included, and starts its components phase after phase.
+func (s *Sandbox) startControlPlane(ctx context.Context, stages [][]byte) error {
 	var err error
-	if s.plan, err = newPlan(s.dir, s.bins); err != nil {
+	if s.plan, err = newPlan(s.dir, s.bins, stages); err != nil {
 		return err
 	}
 	if s.clientset, err = kubernetes.NewForConfig(s.protobufConfig()); err != nil {

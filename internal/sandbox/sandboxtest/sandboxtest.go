@@ -57,6 +57,12 @@ func WithTopology(t sandbox.Topology) Option {
 	return func(o *sandbox.Options) { o.Topology = t }
 }
 
+// WithStages adds kwok stages to the sandbox's default ones, e.g. a
+// [sandbox.FailJobPodsStage]; see [sandbox.Options].
+func WithStages(stages ...[]byte) Option {
+	return func(o *sandbox.Options) { o.Stages = append(o.Stages, stages...) }
+}
+
 // Env is the sandbox of the running test binary.
 type Env struct {
 	// Sandbox is the running sandbox.

@@ -1,12 +1,15 @@
 package sandboxtest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/oskproject/osk/internal/sandbox"
 )
 
 // recorder is a testing.TB that records a fatal failure instead of ending
@@ -61,5 +64,15 @@ func TestNamespacePrefixIsADNSLabel(t *testing.T) {
 		if got := namespacePrefix(name); got != want {
 			t.Errorf("namespacePrefix(%q) = %q, want %q", name, got, want)
 		}
+	}
+}
+
+func TestWithStagesAddsToTheSandboxStages(t *testing.T) {
+	var opts sandbox.Options
+	for _, o := range []Option{WithStages([]byte("a")), WithStages([]byte("b"), []byte("c"))} {
+		o(&opts)
+	}
+	if got := string(bytes.Join(opts.Stages, []byte(","))); got != "a,b,c" {
+		t.Errorf("stages: got %q, want a,b,c", got)
 	}
 }
