@@ -165,10 +165,14 @@ func (p *pass) apply(ctx context.Context) error {
 	return nil
 }
 
-// prune deletes what the deployment no longer renders; while it upgrades,
-// what either release renders is kept.
+// prune deletes what the deployment no longer renders. While it upgrades,
+// what either release renders is kept, the upgrade Jobs until the pass
+// that completes the upgrade.
 func (p *pass) prune(ctx context.Context) error {
 	rendered := p.rendered()
+	if p.upgradeCompletes() {
+		rendered = slices.DeleteFunc(slices.Clone(p.result.Objects), lifecycle.IsUpgradeJob)
+	}
 	keep := make(map[render.Key]bool, len(rendered))
 	for _, o := range rendered {
 		keep[render.KeyOf(o)] = true

@@ -43,6 +43,12 @@ func renderAt(d *v1.OpenStackDeployment, rel string, opts render.Options) (*rend
 	return res, nil
 }
 
+// upgradeCompletes reports whether this pass completes an upgrade: every
+// service is upgraded and the whole new release is applied.
+func (p *pass) upgradeCompletes() bool {
+	return p.upgrade != nil && p.upgrade.Step == lifecycle.StepReapply && p.decided.State() == v1.StateApplied
+}
+
 // upgradeStatus records where the upgrade stands: status.upgrade, the
 // Upgrading condition, and an event when the service or step changes.
 func (p *pass) upgradeStatus() {
@@ -50,7 +56,7 @@ func (p *pass) upgradeStatus() {
 	if p.upgrade == nil {
 		return
 	}
-	if s.State == v1.StateApplied {
+	if p.upgradeCompletes() {
 		s.Upgrade = nil
 		setCondition(p.d, v1.ConditionUpgrading, metav1.ConditionFalse, "Completed",
 			fmt.Sprintf("upgraded from %s to %s", p.fromRelease, p.d.Spec.OpenStackVersion))

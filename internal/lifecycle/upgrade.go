@@ -88,13 +88,13 @@ func PlanUpgrade(in UpgradeInput) *Upgrade {
 		case u.Service == "":
 			u.Service = svc
 			u.Step = StepHealthy
-			if started(set, in.Live) || allReady(from[svc], obs) {
+			if started(set, from[svc], in.Live) || allReady(from[svc], obs) {
 				u.Step = step(set, obs)
 				u.Objects = append(u.Objects, set...)
 			} else {
 				u.Objects = append(u.Objects, from[svc]...)
 			}
-		case started(set, in.Live):
+		case started(set, from[svc], in.Live):
 			u.Objects = append(u.Objects, set...)
 		default:
 			u.Objects = append(u.Objects, from[svc]...)
@@ -132,8 +132,8 @@ func byService(objs []client.Object) map[string][]client.Object {
 	return out
 }
 
-// isUpgradeJob reports whether an object is a Job of an upgrade step.
-func isUpgradeJob(o client.Object) bool {
+// IsUpgradeJob reports whether an object is a Job of an upgrade step.
+func IsUpgradeJob(o client.Object) bool {
 	_, ok := o.GetAnnotations()[render.AnnotationUpgradeStep]
 	return ok
 }
@@ -145,22 +145,39 @@ func isUpgradeJob(o client.Object) bool {
 func upgradeSet(objs []client.Object) []client.Object {
 	var out []client.Object
 	for _, o := range objs {
-		if _, job := o.(*batchv1.Job); !job || isUpgradeJob(o) {
+		if !isJob(o) || IsUpgradeJob(o) {
 			out = append(out, o)
 		}
 	}
 	return out
 }
 
-// started reports whether one of the set's upgrade Jobs exists, whatever
-// its inputs: the service's upgrade has begun.
-func started(set []client.Object, live map[render.Key]client.Object) bool {
+// started reports whether the service's upgrade has begun: one of its
+// upgrade Jobs exists, whatever its inputs, or one of its workloads runs
+// the new release's pod template where the old release's differs (a
+// service without upgrade Jobs starts with its roll).
+func started(set, old []client.Object, live map[render.Key]client.Object) bool {
+	was := map[render.Key]client.Object{}
+	for _, o := range old {
+		was[render.KeyOf(o)] = o
+	}
 	for _, o := range set {
-		if isUpgradeJob(o) && live[render.KeyOf(o)] != nil {
+		k := render.KeyOf(o)
+		l := live[k]
+		switch {
+		case l == nil:
+		case IsUpgradeJob(o):
+			return true
+		case runs(o) && !isJob(o) && outdated(o, l) == "" && (was[k] == nil || outdated(was[k], l) != ""):
 			return true
 		}
 	}
 	return false
+}
+
+func isJob(o client.Object) bool {
+	_, ok := o.(*batchv1.Job)
+	return ok
 }
 
 // allReady reports whether every Job and workload of objs is ready.
@@ -189,9 +206,9 @@ func step(set []client.Object, obs func(client.Object) Readiness) string {
 	var before, workloads, after []client.Object
 	for _, o := range set {
 		switch {
-		case isUpgradeJob(o) && o.GetAnnotations()[render.AnnotationAfterWorkloads] == "true":
+		case IsUpgradeJob(o) && o.GetAnnotations()[render.AnnotationAfterWorkloads] == "true":
 			after = append(after, o)
-		case isUpgradeJob(o):
+		case IsUpgradeJob(o):
 			before = append(before, o)
 		case runs(o):
 			workloads = append(workloads, o)
@@ -200,7 +217,7 @@ func step(set []client.Object, obs func(client.Object) Readiness) string {
 	for _, phase := range [][]client.Object{before, workloads, after} {
 		for _, o := range chained(phase) {
 			if !obs(o).Ready {
-				if isUpgradeJob(o) {
+				if IsUpgradeJob(o) {
 					return o.GetAnnotations()[render.AnnotationUpgradeStep]
 				}
 				return StepRoll

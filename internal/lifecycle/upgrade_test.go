@@ -251,3 +251,29 @@ func TestPlanUpgradeStopsAtAFailedJob(t *testing.T) {
 		t.Errorf("nova-api planned with %s after placement failed", got)
 	}
 }
+
+// TestPlanUpgradeKeepsRollingAServiceWithoutJobs: the dashboard has no
+// upgrade Jobs; once its roll began, it is not sent back to the old
+// release while the new pods come up.
+func TestPlanUpgradeKeepsRollingAServiceWithoutJobs(t *testing.T) {
+	f := newUpgradeFixture(t)
+	for _, svc := range []string{"identity", "placement", "image", "networking", "compute", "block-storage"} {
+		f.live(ofService(f.to, svc, func(client.Object) bool { return true })...)
+	}
+	u := lifecycle.PlanUpgrade(f.in)
+	if u.Service != "dashboard" || u.Step != lifecycle.StepRoll {
+		t.Fatalf("at %q step %q, want dashboard rolling", u.Service, u.Step)
+	}
+	for _, o := range ofService(f.to, "dashboard", workload) {
+		rolling := ready(o).(*appsv1.Deployment)
+		rolling.Status.UpdatedReplicas = 0
+		f.in.Live[render.KeyOf(o)] = rolling
+	}
+	u = lifecycle.PlanUpgrade(f.in)
+	if u.Service != "dashboard" || u.Step != lifecycle.StepRoll {
+		t.Fatalf("mid-roll: at %q step %q, want dashboard rolling", u.Service, u.Step)
+	}
+	if got := image(t, u.Objects, "horizon-server"); !strings.Contains(got, "2025.1") {
+		t.Errorf("horizon-server planned with %s mid-roll: sent back to the old release", got)
+	}
+}
