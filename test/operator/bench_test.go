@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	v1 "github.com/oskproject/osk/api/v1alpha1"
 	"github.com/oskproject/osk/internal/controllers"
@@ -95,4 +96,69 @@ func maxRSS() int64 {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return ru.Maxrss
+}
+
+// BenchmarkUpgradeCompute measures the upgrade of examples/compute.yaml
+// from caracal to epoxy: the time from the spec change to APPLIED at
+// epoxy; the operator's share of it, the summed duration of its reconcile
+// passes over the deployment (its own work, as opposed to waiting on Jobs
+// and rollouts); the number of passes; and the process's CPU time during
+// the upgrade. Deploying caracal first is not measured.
+func BenchmarkUpgradeCompute(b *testing.B) {
+	env := sandboxtest.Get(b)
+	env.InstallCRDs(b)
+	c := env.Client()
+	startOperator(b, env)
+	var wall, busy, cpu time.Duration
+	var passes uint64
+	for b.Loop() {
+		b.StopTimer()
+		d := waitState(b, c, deploy(b, c, "compute", env.Namespace(b)), v1.StateApplied, applyTimeout)
+		b.StartTimer()
+		busy0, passes0 := passTime(b, d)
+		cpu0, start := cpuTime(), time.Now()
+		patch := client.RawPatch("application/merge-patch+json", []byte(`{"spec":{"openstackVersion":"epoxy"}}`))
+		if err := c.Patch(context.Background(), d, patch); err != nil {
+			b.Fatal(err)
+		}
+		got := waitState(b, c, d, v1.StateApplied, upgradeTimeout)
+		wall += time.Since(start)
+		cpu += cpuTime() - cpu0
+		if got.Status.DeployedVersion != "epoxy" {
+			b.Fatalf("APPLIED at %q", got.Status.DeployedVersion)
+		}
+		busy1, passes1 := passTime(b, d)
+		busy, passes = busy+busy1-busy0, passes+passes1-passes0
+	}
+	n := float64(b.N)
+	b.ReportMetric(wall.Seconds()/n, "s-upgrade")
+	b.ReportMetric(busy.Seconds()/n, "s-operator-passes")
+	b.ReportMetric(100*busy.Seconds()/wall.Seconds(), "operator-%")
+	b.ReportMetric(float64(passes)/n, "passes/upgrade")
+	b.ReportMetric(cpu.Seconds()/n, "cpu-s/upgrade")
+}
+
+// passTime returns the summed duration and the count of the operator's
+// reconcile passes over a deployment so far (osk_reconcile_pass_seconds).
+func passTime(b *testing.B, d *v1.OpenStackDeployment) (time.Duration, uint64) {
+	families, err := metrics.Registry.Gather()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != "osk_reconcile_pass_seconds" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["namespace"] == d.Namespace && labels["deployment"] == d.Name {
+				h := m.GetHistogram()
+				return time.Duration(h.GetSampleSum() * float64(time.Second)), h.GetSampleCount()
+			}
+		}
+	}
+	return 0, 0
 }

@@ -25,7 +25,7 @@ import (
 // 25 s on two cores.
 const applyTimeout = 4 * time.Minute
 
-func TestMain(m *testing.M) { sandboxtest.Main(m) }
+func TestMain(m *testing.M) { sandboxtest.Main(m, sandboxtest.WithStages(failingStages()...)) }
 
 // startOperator runs the operator in this process until the returned
 // function stops it (or the test ends).
