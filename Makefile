@@ -69,7 +69,7 @@ bench:
 bench-sandbox: sandbox
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./internal/sandbox/
 
-## bench-operator: time to APPLIED, operator CPU and memory, steady-state writes
+## bench-operator: time to APPLIED, operator CPU and memory, steady-state writes; upgrade time and the operator's share
 bench-operator: sandbox
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./test/operator/
 

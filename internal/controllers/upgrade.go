@@ -17,10 +17,16 @@ import (
 
 // upgradingFrom returns the release a deployment upgrades from: the one
 // it last fully ran (status.deployedVersion), when the spec names another.
-// A change the transition rules forbid (a downgrade, a skipped release) is
-// refused here too, for clusters that run osk without its webhook.
+// A change the transition rules forbid (a downgrade, a skipped release,
+// another release while an upgrade runs, going back included) is refused
+// here too, for clusters that run osk without its webhook.
 func upgradingFrom(d *v1.OpenStackDeployment) (string, field.ErrorList) {
 	from, to := d.Status.DeployedVersion, d.Spec.OpenStackVersion
+	if u := d.Status.Upgrade; u != nil && u.From == from && u.To != to {
+		return "", field.ErrorList{field.Forbidden(field.NewPath("spec", "openstackVersion"), fmt.Sprintf(
+			"the upgrade from %s to %s is running (at %s); set %s again and let it complete (rule: %s)",
+			u.From, u.To, u.Service, u.To, validation.RuleOneUpgradeAtATime))}
+	}
 	if from == "" || from == to {
 		return "", nil
 	}
