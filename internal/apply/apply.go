@@ -10,11 +10,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	batchv1 "k8s.io/api/batch/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/oskproject/osk/internal/render"
@@ -58,6 +60,55 @@ type Applier struct {
 	Owner client.Object
 	// Writes, when set, counts each write by verb and kind.
 	Writes func(verb, kind string)
+	// Verified, when set, remembers the live objects found up to date
+	// across passes.
+	Verified *Verified
+}
+
+// Verified remembers which live objects were found to hold what osk
+// wants: by UID, the resource version then seen and the applied hash then
+// wanted. An object neither changed nor wanted differently since is up to
+// date without being compared field by field again, which is most of what
+// a pass with little to change would otherwise spend. Safe for concurrent
+// use; the zero value is ready.
+type Verified struct {
+	mu   sync.Mutex
+	seen map[types.UID]verified
+}
+
+type verified struct{ resourceVersion, hash string }
+
+// upToDate is UpToDate, remembered.
+func (v *Verified) upToDate(desired, live client.Object) bool {
+	if v == nil || live.GetUID() == "" {
+		return UpToDate(desired, live)
+	}
+	want := verified{live.GetResourceVersion(), desired.GetAnnotations()[AnnotationAppliedHash]}
+	v.mu.Lock()
+	known := v.seen[live.GetUID()] == want
+	v.mu.Unlock()
+	if known {
+		return true
+	}
+	if !UpToDate(desired, live) {
+		return false
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.seen == nil {
+		v.seen = map[types.UID]verified{}
+	}
+	v.seen[live.GetUID()] = want
+	return true
+}
+
+// Forget drops what is remembered of objects that are gone.
+func (v *Verified) Forget(uids ...types.UID) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, u := range uids {
+		delete(v.seen, u)
+	}
 }
 
 // Prepare labels an object as the owner's and, when namespaced and not
@@ -96,7 +147,7 @@ func (a *Applier) Prepare(o client.Object) error {
 // object as last observed (nil when absent).
 func (a *Applier) Apply(ctx context.Context, o, live client.Object) (Result, error) {
 	kind := o.GetObjectKind().GroupVersionKind().Kind
-	if live != nil && UpToDate(o, live) {
+	if live != nil && a.Verified.upToDate(o, live) {
 		return Unchanged, nil
 	}
 	if job, ok := o.(*batchv1.Job); ok && live != nil &&
@@ -106,6 +157,9 @@ func (a *Applier) Apply(ctx context.Context, o, live client.Object) (Result, err
 		a.count("delete", kind)
 		if err != nil && !apierrors.IsNotFound(err) {
 			return "", fmt.Errorf("replacing Job %s: %w", o.GetName(), err)
+		}
+		if a.Verified != nil {
+			a.Verified.Forget(live.GetUID())
 		}
 		return Replaced, nil
 	}

@@ -99,5 +99,8 @@ func (a *Applier) delete(ctx context.Context, o client.Object, k render.Key) err
 	if err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("deleting %s: %w", k, err)
 	}
+	if a.Verified != nil {
+		a.Verified.Forget(o.GetUID())
+	}
 	return nil
 }

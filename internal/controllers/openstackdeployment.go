@@ -42,6 +42,9 @@ type OpenStackDeploymentReconciler struct {
 	Recorder record.EventRecorder
 	// Render tunes the renderer (osk's own image).
 	Render render.Options
+	// verified remembers, across passes, the live objects found up to
+	// date.
+	verified apply.Verified
 }
 
 // +kubebuilder:rbac:groups=osk.dev,resources=openstackdeployments,verbs=get;list;watch;update;patch
@@ -110,7 +113,7 @@ func (r *OpenStackDeploymentReconciler) reconcile(ctx context.Context, d *v1.Ope
 }
 
 func (r *OpenStackDeploymentReconciler) applier(d *v1.OpenStackDeployment) *apply.Applier {
-	return &apply.Applier{Client: r.Client, Owner: d, Writes: countWrite}
+	return &apply.Applier{Client: r.Client, Owner: d, Writes: countWrite, Verified: &r.verified}
 }
 
 // finalize removes what the deployment created, except its data unless
