@@ -37,9 +37,17 @@ func blockStorage() *Service {
 		Databases:    []string{"cinder"},
 		Messaging:    true,
 		UpgradeOrder: 6,
+		// The old release's service records pin cinder's RPC and object
+		// versions; once they are gone the online migrations run (the next
+		// release's schema assumes them), and the services restart to
+		// take the new versions up.
 		Upgrade: &Upgrade{
 			Before: []Job{upgradeStep("db-sync", []string{cinderConf}, cinderManage("db", "sync")...)},
-			After:  []Job{upgradeStep("remove-old-services", []string{cinderConf}, shell(removeOldCinderServices)...)},
+			After: []Job{
+				upgradeStep("remove-old-services", []string{cinderConf}, shell(removeOldCinderServices)...),
+				upgradeStep("online-data-migrations", []string{cinderConf}, cinderManage("db", "online_data_migrations")...),
+			},
+			RestartAfter: true,
 		},
 		Keystone: &Keystone{User: true, Endpoints: []Endpoint{
 			{Type: "volumev3", Name: "cinderv3", Component: "api", Path: "/v3/$(project_id)s", Host: "cinder"},
@@ -89,12 +97,13 @@ func cinderManage(args ...string) []string {
 // service_down_time (cinder.conf's, 60 s by default) has passed, cinder
 // lists them as down (XXX, the fifth column) and they are removed. A
 // service that is down for another reason registers again when it comes
-// back.
+// back. The listing is captured first, so that its failure fails the job.
 const removeOldCinderServices = `conf=/etc/cinder/` + cinderConf + `
 m="cinder-manage --config-file $conf"
 down=$(sed -n 's/^service_down_time *= *//p' $conf)
 sleep $(( ${down:-60} + 15 ))
-$m service list | awk 'NR > 1 && $5 == "XXX" {print $1, $2}' | while read -r binary host; do
+list=$($m service list)
+printf '%s\n' "$list" | awk 'NR > 1 && $5 == "XXX" {print $1, $2}' | while read -r binary host; do
   $m service remove "$binary" "$host"
 done`
 

@@ -526,6 +526,10 @@ type Upgrade struct {
 	// remove what only the old code needed (contract, online data
 	// migrations, old service records).
 	After []Job
+	// RestartAfter rolls the service's components once more after the
+	// After jobs: services that read what those change only when they
+	// start (cinder's versions, pinned while old service records exist).
+	RestartAfter bool
 }
 
 // UpgradeSteps returns the jobs of a service's release upgrade: its own

@@ -12,6 +12,12 @@ func placement() *Service {
 		Image:        "placement",
 		Databases:    []string{"placement"},
 		UpgradeOrder: 2,
+		// A later release's schema migrations refuse to run before the
+		// online ones of the release before.
+		Upgrade: &Upgrade{
+			Before: []Job{upgradeStep("db-sync", []string{"placement.conf"}, placementManage("db", "sync")...)},
+			After:  []Job{upgradeStep("online-data-migrations", []string{"placement.conf"}, placementManage("db", "online_data_migrations")...)},
+		},
 		Keystone: &Keystone{User: true, Endpoints: []Endpoint{
 			{Type: "placement", Name: "placement", Component: "api"},
 		}},
@@ -26,9 +32,14 @@ func placement() *Service {
 			uwsgi,
 		},
 		Components: []Component{api},
-		Jobs:       []Job{dbSync("placement", "placement-manage", "--config-file", "/etc/placement/placement.conf", "db", "sync")},
+		Jobs:       []Job{dbSync("placement", placementManage("db", "sync")...)},
 		Features: func(c *Context, f Files) {
 			wsgiModuleSince(c, f, uwsgi.Name, "epoxy", "placement.wsgi.api:application")
 		},
 	}
+}
+
+// placementManage is a placement-manage command reading placement.conf.
+func placementManage(args ...string) []string {
+	return append(oslo("placement-manage", "/etc/placement", "placement.conf"), args...)
 }

@@ -109,6 +109,11 @@ func (r *OpenStackDeploymentReconciler) reconcile(ctx context.Context, d *v1.Ope
 		}
 	}
 	p.status()
+	if p.upgradeCompletes() {
+		// Status changes trigger no pass: look again, once the cache holds
+		// the completed upgrade, to remove its Jobs.
+		return ctrl.Result{RequeueAfter: time.Second}, nil
+	}
 	return ctrl.Result{}, nil
 }
 

@@ -143,6 +143,11 @@ func (p *pass) plan(ctx context.Context) error {
 			Sequence: catalog.Default().UpgradeSequence(), Infrastructure: catalog.Default().Infrastructure(),
 		})
 		objects, needs = p.upgrade.Objects, p.upgrade.Needs
+		for _, o := range p.upgrade.Altered {
+			if err := p.applier.Prepare(o); err != nil {
+				return err
+			}
+		}
 	}
 	p.decided = lifecycle.Decide(lifecycle.Input{Objects: objects, Needs: needs, Live: owned, Pods: pods.Items})
 	p.galera = p.readGalera(ctx)
@@ -166,13 +171,10 @@ func (p *pass) apply(ctx context.Context) error {
 }
 
 // prune deletes what the deployment no longer renders. While it upgrades,
-// what either release renders is kept, the upgrade Jobs until the pass
-// that completes the upgrade.
+// what either release renders is kept, its upgrade Jobs included: they
+// go in the first pass that reads the upgrade as completed.
 func (p *pass) prune(ctx context.Context) error {
 	rendered := p.rendered()
-	if p.upgradeCompletes() {
-		rendered = slices.DeleteFunc(slices.Clone(p.result.Objects), lifecycle.IsUpgradeJob)
-	}
 	keep := make(map[render.Key]bool, len(rendered))
 	for _, o := range rendered {
 		keep[render.KeyOf(o)] = true

@@ -19,6 +19,9 @@ const (
 	StepHealthy = "healthy"
 	// StepRoll rolls the service's components onto the new release.
 	StepRoll = "roll"
+	// StepRestart rolls them once more after the last upgrade Job, for
+	// services that read what it changed only when they start.
+	StepRestart = "restart"
 	// StepReapply applies the whole new release again once every service
 	// is upgraded, so that the cloud equals a freshly deployed one.
 	StepReapply = "reapply"
@@ -59,6 +62,10 @@ type Upgrade struct {
 	Step string
 	// Completed lists the services already upgraded, in upgrade order.
 	Completed []string
+	// Altered are the objects of Objects that PlanUpgrade changed (the
+	// first roll of a service that restarts after its last step); the
+	// caller stamps them again before applying them.
+	Altered []client.Object
 }
 
 // PlanUpgrade decides how far a release upgrade has come. Services are
@@ -67,9 +74,9 @@ type Upgrade struct {
 // A service whose upgrade has started (one of its upgrade Jobs exists)
 // never goes back to the old release's objects, even if an earlier one
 // needs attention again. Once every service is done, the plan is the new
-// release as a fresh deployment would have it, with the upgrade Jobs kept
-// (so that a restart still sees the services as upgraded) until it is
-// applied.
+// release as a fresh deployment would have it; the caller keeps the
+// upgrade Jobs (so that a restart still sees the services as upgraded)
+// until the upgrade is recorded as completed.
 func PlanUpgrade(in UpgradeInput) *Upgrade {
 	from, to := byService(in.From.Objects), byService(in.To.Objects)
 	obs := func(o client.Object) Readiness { k := render.KeyOf(o); return Observe(o, in.Live[k], in.Pods) }
@@ -89,20 +96,21 @@ func PlanUpgrade(in UpgradeInput) *Upgrade {
 			u.Service = svc
 			u.Step = StepHealthy
 			if started(set, from[svc], in.Live) || allReady(from[svc], obs) {
+				set = u.firstRoll(set, obs)
 				u.Step = step(set, obs)
 				u.Objects = append(u.Objects, set...)
 			} else {
 				u.Objects = append(u.Objects, from[svc]...)
 			}
 		case started(set, from[svc], in.Live):
-			u.Objects = append(u.Objects, set...)
+			u.Objects = append(u.Objects, u.firstRoll(set, obs)...)
 		default:
 			u.Objects = append(u.Objects, from[svc]...)
 		}
 	}
 	if u.Service == "" {
 		u.Step = StepReapply
-		u.Objects = in.To.Objects
+		u.Objects = slices.DeleteFunc(slices.Clone(in.To.Objects), IsUpgradeJob)
 		u.Needs = in.To.Needs
 		return u
 	}
@@ -147,6 +155,36 @@ func upgradeSet(objs []client.Object) []client.Object {
 	for _, o := range objs {
 		if !isJob(o) || IsUpgradeJob(o) {
 			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// firstRoll returns the set of a service that restarts after its last
+// upgrade Job while that Job has not succeeded: its workloads are copies
+// whose pod template differs from the new release's only by a mark, so
+// that once the Job has succeeded, the new release's own template rolls
+// them again.
+func (u *Upgrade) firstRoll(set []client.Object, obs func(client.Object) Readiness) []client.Object {
+	restart, afterDone := false, true
+	for _, o := range set {
+		if IsUpgradeJob(o) && o.GetAnnotations()[render.AnnotationAfterWorkloads] == "true" {
+			restart = restart || o.GetAnnotations()[render.AnnotationRestartAfterUpgrade] == "true"
+			afterDone = afterDone && obs(o).Ready
+		}
+	}
+	if !restart || afterDone {
+		return set
+	}
+	out := make([]client.Object, len(set))
+	for i, o := range set {
+		out[i] = o
+		if runs(o) && !isJob(o) {
+			c := o.DeepCopyObject().(client.Object)
+			tpl := render.PodTemplate(c)
+			tpl.Annotations[render.AnnotationConfigHash] += "-before-restart"
+			out[i] = c
+			u.Altered = append(u.Altered, c)
 		}
 	}
 	return out
@@ -201,18 +239,24 @@ func runs(o client.Object) bool {
 
 // step names the first step of a started service that is not done: an
 // upgrade Job that runs before the components roll, the roll, or a Job
-// that runs after it.
+// that runs after it; or the restart after the last Job.
 func step(set []client.Object, obs func(client.Object) Readiness) string {
 	var before, workloads, after []client.Object
+	restart := false
 	for _, o := range set {
 		switch {
 		case IsUpgradeJob(o) && o.GetAnnotations()[render.AnnotationAfterWorkloads] == "true":
 			after = append(after, o)
+			restart = restart || o.GetAnnotations()[render.AnnotationRestartAfterUpgrade] == "true"
 		case IsUpgradeJob(o):
 			before = append(before, o)
 		case runs(o):
 			workloads = append(workloads, o)
 		}
+	}
+	roll := StepRoll
+	if restart && allReady(after, obs) {
+		roll = StepRestart
 	}
 	for _, phase := range [][]client.Object{before, workloads, after} {
 		for _, o := range chained(phase) {
@@ -220,11 +264,11 @@ func step(set []client.Object, obs func(client.Object) Readiness) string {
 				if IsUpgradeJob(o) {
 					return o.GetAnnotations()[render.AnnotationUpgradeStep]
 				}
-				return StepRoll
+				return roll
 			}
 		}
 	}
-	return StepRoll // every step is done: the service is being checked once more
+	return roll // every step is done: the service is being checked once more
 }
 
 // chained orders Jobs so that each comes after the one its

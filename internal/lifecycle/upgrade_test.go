@@ -181,9 +181,10 @@ func TestPlanUpgradeWalksTheSequence(t *testing.T) {
 	if !slices.Equal(done, want) {
 		t.Errorf("upgraded %v after identity, want %v", done, want)
 	}
-	if u.Step != lifecycle.StepReapply || len(u.Objects) != len(f.in.To.Objects) {
-		t.Errorf("after the last service: step %q with %d objects; want %q with the whole new release (%d)",
-			u.Step, len(u.Objects), lifecycle.StepReapply, len(f.in.To.Objects))
+	fresh := slices.DeleteFunc(slices.Clone(f.in.To.Objects), lifecycle.IsUpgradeJob)
+	if u.Step != lifecycle.StepReapply || names(u.Objects) != names(fresh) {
+		t.Errorf("after the last service: step %q with %d objects; want %q with the new release as a fresh deployment has it (%d)",
+			u.Step, len(u.Objects), lifecycle.StepReapply, len(fresh))
 	}
 }
 
@@ -275,5 +276,48 @@ func TestPlanUpgradeKeepsRollingAServiceWithoutJobs(t *testing.T) {
 	}
 	if got := image(t, u.Objects, "horizon-server"); !strings.Contains(got, "2025.1") {
 		t.Errorf("horizon-server planned with %s mid-roll: sent back to the old release", got)
+	}
+}
+
+// TestPlanUpgradeRestartsCinderAfterItsLastStep: block-storage rolls onto
+// marked copies, runs its last steps, then rolls once more onto the new
+// release's own templates, and only then is done.
+func TestPlanUpgradeRestartsCinderAfterItsLastStep(t *testing.T) {
+	f := newUpgradeFixture(t)
+	for _, svc := range []string{"identity", "placement", "image", "networking", "compute"} {
+		f.live(ofService(f.to, svc, func(client.Object) bool { return true })...)
+	}
+	hash := func(objs []client.Object, name string) string {
+		for _, o := range objs {
+			if o.GetName() == name && workload(o) {
+				return render.PodTemplate(o).Annotations[render.AnnotationConfigHash]
+			}
+		}
+		t.Fatalf("%s is not planned", name)
+		return ""
+	}
+	plain := hash(f.in.To.Objects, "cinder-api")
+	u := lifecycle.PlanUpgrade(f.in)
+	if u.Service != "block-storage" || u.Step != "db-sync" || len(u.Altered) == 0 {
+		t.Fatalf("at %q step %q with %d altered objects; want block-storage db-sync with marked workloads", u.Service, u.Step, len(u.Altered))
+	}
+	first := hash(u.Objects, "cinder-api")
+	if first == plain {
+		t.Fatal("the first roll uses the new release's own template; the restart would roll nothing")
+	}
+	f.live(ofService(f.to, "block-storage", upgradeJob("db-sync"))...)
+	f.live(u.Altered...)
+	if u = lifecycle.PlanUpgrade(f.in); u.Step != "remove-old-services" {
+		t.Fatalf("after the first roll: step %q", u.Step)
+	}
+	f.live(ofService(f.to, "block-storage", upgradeJob("remove-old-services"))...)
+	f.live(ofService(f.to, "block-storage", upgradeJob("online-data-migrations"))...)
+	u = lifecycle.PlanUpgrade(f.in)
+	if u.Service != "block-storage" || u.Step != lifecycle.StepRestart || hash(u.Objects, "cinder-api") != plain {
+		t.Fatalf("after the last step: at %q step %q; want block-storage restarting onto the new release's template", u.Service, u.Step)
+	}
+	f.live(ofService(f.to, "block-storage", workload)...)
+	if u = lifecycle.PlanUpgrade(f.in); u.Service != "dashboard" {
+		t.Errorf("after the restart: at %q, want dashboard", u.Service)
 	}
 }

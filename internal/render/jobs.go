@@ -116,7 +116,11 @@ func (m *model) renderUpgradeJobs(s *catalog.Service, base map[string][]byte) {
 			j.After = []string{prev}
 		}
 		prev = j.Name
-		m.renderJob(s, j, base).Annotations[AnnotationUpgradeStep] = step
+		ann := m.renderJob(s, j, base).Annotations
+		ann[AnnotationUpgradeStep] = step
+		if s.Upgrade != nil && s.Upgrade.RestartAfter {
+			ann[AnnotationRestartAfterUpgrade] = "true"
+		}
 	}
 }
 

@@ -39,6 +39,9 @@ const (
 	// AnnotationUpgradeStep, on a Job of a release upgrade, names its step
 	// (for example "expand").
 	AnnotationUpgradeStep = "osk.dev/upgrade-step"
+	// AnnotationRestartAfterUpgrade, on the upgrade Jobs of a service
+	// whose components roll once more after its last upgrade step.
+	AnnotationRestartAfterUpgrade = "osk.dev/restart-after-upgrade"
 	// AnnotationNodeOverride, on a DaemonSet, is the node key it serves.
 	AnnotationNodeOverride = "osk.dev/node-override"
 	// ManagedBy is the value of LabelManagedBy.
