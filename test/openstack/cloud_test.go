@@ -1,6 +1,7 @@
 package openstack_test
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"os"
@@ -9,6 +10,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -82,9 +85,11 @@ func newCloud(t *testing.T, example string) *cloud {
 	return c
 }
 
-// render renders the deployment with the test's credentials.
+// render renders the deployment with the test's credentials, and with
+// the Jobs of an upgrade to its own release (zed to zed): serviceJobs
+// leaves those out, upgradeJobs returns them.
 func (c *cloud) render() {
-	res, err := render.Render(c.d, render.Options{Credentials: c.creds})
+	res, err := render.Render(c.d, render.Options{Credentials: c.creds, UpgradeSteps: true})
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -307,26 +312,99 @@ func (c *cloud) job(name string) *batchv1.Job {
 // with its output.
 func (c *cloud) runJob(name string) {
 	c.t.Helper()
-	j := c.job(name)
-	p := c.prepare(name, &j.Spec.Template.Spec)
 	start := time.Now()
-	cmd := exec.Command(p.argv[0], p.argv[1:]...)
-	cmd.Env, cmd.Dir = p.env, c.root
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		c.t.Fatalf("job %s failed: %v\ncommand: %s\n%s", name, err, strings.Join(p.argv, " "), proctest.Tail(string(out), 40))
+	if err := c.prepareJob(c.job(name)).run(context.Background()); err != nil {
+		c.t.Fatal(err)
 	}
 	c.t.Logf("job %s: done in %s", name, time.Since(start).Round(time.Millisecond))
 }
 
-// serviceJobs returns a service's Jobs in the order their
-// after-annotations give, split into those before and after its
-// workloads.
+// startJobs runs rendered Jobs one after the other in the background, as
+// a chain of after-annotations would, logging each as runJob does; wait
+// returns the first failure (as runJob reports it) once they are done.
+// Their files are written here, on the test's goroutine: only their
+// processes run in the background. What still runs when the current step
+// ends is killed.
+func (c *cloud) startJobs(names ...string) (wait func() error) {
+	c.t.Helper()
+	t := c.t
+	var jobs []jobProcess
+	for _, n := range names {
+		jobs = append(jobs, c.prepareJob(c.job(n)))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		for _, j := range jobs {
+			start := time.Now()
+			if err := j.run(ctx); err != nil {
+				done <- err
+				return
+			}
+			t.Logf("job %s: done in %s", j.job.Name, time.Since(start).Round(time.Millisecond))
+		}
+		done <- nil
+	}()
+	wait = sync.OnceValue(func() error { return <-done })
+	t.Cleanup(func() { cancel(); _ = wait() })
+	return wait
+}
+
+// jobProcess is a rendered Job's command made runnable here.
+type jobProcess struct {
+	process
+	job *batchv1.Job
+	dir string
+}
+
+// prepareJob writes what a Job's pod would mount and returns its command.
+func (c *cloud) prepareJob(j *batchv1.Job) jobProcess {
+	c.t.Helper()
+	return jobProcess{process: c.prepare(j.Name, &j.Spec.Template.Spec), job: j, dir: c.root}
+}
+
+// run runs the Job's command to completion, in a process group of its own
+// that a cancelled ctx kills. Its error names the Job (and its upgrade
+// step), the command and the end of its output.
+func (p jobProcess) run(ctx context.Context) error {
+	cmd := exec.CommandContext(ctx, p.argv[0], p.argv[1:]...)
+	cmd.Env, cmd.Dir = p.env, p.dir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 10 * time.Second
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		return nil
+	}
+	what := "job " + p.job.Name
+	if step := p.job.Annotations[render.AnnotationUpgradeStep]; step != "" {
+		what += " (upgrade step " + step + ")"
+	}
+	return fmt.Errorf("%s failed: %w\ncommand: %s\n%s", what, err, strings.Join(p.argv, " "), proctest.Tail(string(out), 40))
+}
+
+// serviceJobs returns a service's Jobs, those of an upgrade left out, in
+// the order their after-annotations give, split into those before and
+// after its workloads.
 func (c *cloud) serviceJobs(service string) (before, after []string) {
+	return c.orderedJobs(service, false)
+}
+
+// upgradeJobs returns the Jobs of a service's release upgrade in the order
+// their after-annotations give, split into those before its workloads
+// roll and those after.
+func (c *cloud) upgradeJobs(service string) (before, after []string) {
+	return c.orderedJobs(service, true)
+}
+
+// orderedJobs returns a service's Jobs of an upgrade, or its other Jobs,
+// in the order their after-annotations give, split into those before and
+// after its workloads.
+func (c *cloud) orderedJobs(service string, upgrade bool) (before, after []string) {
 	deps := map[string][]string{}
 	for _, o := range c.result.Objects {
 		j, ok := o.(*batchv1.Job)
-		if !ok || j.Labels[render.LabelService] != service {
+		if !ok || j.Labels[render.LabelService] != service || (j.Annotations[render.AnnotationUpgradeStep] != "") != upgrade {
 			continue
 		}
 		deps[j.Name] = nil

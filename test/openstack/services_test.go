@@ -73,15 +73,20 @@ var apis = []api{
 // TestZedServices brings up keystone, placement, glance, neutron-server
 // and nova-api exactly as osk configures them for zed, running exactly
 // the commands osk's Jobs run, each of those twice, then uses every API
-// through gophercloud.
+// through gophercloud. Then it runs the Jobs of an upgrade from zed to
+// zed (upgradeInPlace), cinder's on its database alone.
 func TestZedServices(t *testing.T) {
 	proctest.Need(t, "keystone", "keystone-manage")
 	proctest.Need(t, "placement-api", "placement-manage")
 	proctest.Need(t, "glance-api", "glance-manage")
 	proctest.Need(t, "neutron-server", "neutron-db-manage")
 	proctest.Need(t, "nova-api", "nova-manage")
+	proctest.Need(t, "cinder-common", "cinder-manage")
 	proctest.Need(t, "uwsgi-plugin-python3", "uwsgi")
 	c := newCloud(t, "zed")
+	// Block storage's upgrade needs its database only; it runs in the
+	// background from here on (upgradeCinder).
+	cinderUpgraded := c.upgradeCinder()
 	for _, a := range apis {
 		ok := t.Run(a.service, func(t *testing.T) {
 			c.t = t
@@ -129,6 +134,8 @@ func TestZedServices(t *testing.T) {
 	t.Run("glance: an image uploaded and active", func(t *testing.T) { uploadImage(t, admin) })
 	t.Run("nova: a flavor", func(t *testing.T) { createFlavor(t, admin) })
 	t.Run("neutron: a network and a subnet", func(t *testing.T) { createNetwork(t, admin) })
+	t.Run("upgrade from zed to zed", func(t *testing.T) { upgradeInPlace(t, c, cinderUpgraded) })
+	t.Run("a failing upgrade step names its Job, command and output", func(t *testing.T) { failingStep(t, c) })
 }
 
 // answers is ready when url answers an HTTP GET with anything but a

@@ -1,6 +1,7 @@
 package openstack_test
 
 import (
+	"database/sql"
 	"fmt"
 	"sort"
 	"strings"
@@ -25,37 +26,76 @@ var stateQueries = []string{
 }
 
 // snapshot returns the state the Jobs are responsible for, as text: the
-// rows of stateQueries (tables that do not exist yet are skipped) and
-// RabbitMQ's vhosts, users and permissions.
+// rows of stateQueries (tables that do not exist yet are skipped), every
+// database's schema version and RabbitMQ's vhosts, users and permissions.
 func (c *cloud) snapshot() string {
 	c.t.Helper()
 	db := c.db.Open(c.t, c.db.AdminUser, c.db.AdminPassword, "")
 	var out []string
 	for _, q := range stateQueries {
-		rows, err := db.QueryContext(c.t.Context(), q)
-		if err != nil {
-			if strings.Contains(err.Error(), "doesn't exist") {
-				continue
-			}
-			c.t.Fatalf("%s: %v", q, err)
-		}
-		cols, _ := rows.Columns()
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				c.t.Fatal(err)
-			}
-			out = append(out, fmt.Sprintf("%s %s", strings.Fields(q)[1], fmt.Sprint(textOf(vals)...)))
-		}
-		rows.Close()
+		out = append(out, c.rows(db, strings.Fields(q)[1], q)...)
+	}
+	for _, t := range c.versionTables(db) {
+		out = append(out, c.rows(db, "version "+t, "SELECT * FROM "+t)...)
 	}
 	out = append(out, c.rabbitState()...)
 	sort.Strings(out)
 	return strings.Join(out, "\n")
+}
+
+// versionTables returns the tables that record each database's schema
+// version (Alembic's, sqlalchemy-migrate's), as schema.table.
+func (c *cloud) versionTables(db *sql.DB) []string {
+	c.t.Helper()
+	rows, err := db.QueryContext(c.t.Context(), `SELECT table_schema, table_name FROM information_schema.tables
+		WHERE table_name LIKE 'alembic_version%' OR table_name = 'migrate_version'`)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var schema, table string
+		if err := rows.Scan(&schema, &table); err != nil {
+			c.t.Fatal(err)
+		}
+		out = append(out, "`"+schema+"`.`"+table+"`")
+	}
+	if err := rows.Err(); err != nil {
+		c.t.Fatal(err)
+	}
+	return out
+}
+
+// rows returns the rows of a query, each as prefix and its values; none
+// when a table does not exist.
+func (c *cloud) rows(db *sql.DB, prefix, q string) []string {
+	c.t.Helper()
+	rows, err := db.QueryContext(c.t.Context(), q)
+	if err != nil {
+		if strings.Contains(err.Error(), "doesn't exist") {
+			return nil
+		}
+		c.t.Fatalf("%s: %v", q, err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var out []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			c.t.Fatal(err)
+		}
+		out = append(out, fmt.Sprintf("%s %s", prefix, fmt.Sprint(textOf(vals)...)))
+	}
+	if err := rows.Err(); err != nil {
+		c.t.Fatalf("%s: %v", q, err)
+	}
+	return out
 }
 
 func textOf(vals []any) []any {

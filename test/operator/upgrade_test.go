@@ -28,6 +28,9 @@ import (
 	"github.com/oskproject/osk/internal/sandbox/sandboxtest"
 )
 
+// epoxyTag is in the tag of every epoxy image.
+const epoxyTag = "2025.1"
+
 // upgradeTimeout bounds a wait for an upgrade of the compute example.
 const upgradeTimeout = 6 * time.Minute
 
@@ -60,16 +63,23 @@ func TestUpgradeInOrder(t *testing.T) {
 	seen := watchUpgrade(t, c, d)
 	d = waitUpgraded(t, c, d)
 
-	checkOrder(t, log.stop(), d.Status.Services, since)
+	changes := log.stop()
+	checkOrder(t, changes, d.Status.Services, since)
 	if got := infraPods(t, c, ns); !maps.Equal(got, infra) {
 		t.Errorf("infrastructure pods changed during the upgrade:\nbefore %v\nafter  %v", infra, got)
 	}
-	for _, j := range listJobs(t, c, ns) {
-		if strings.Contains(j.Name, "-upgrade-") {
-			t.Errorf("upgrade Job %s is left after the upgrade", j.Name)
+	sandboxtest.Eventually(t, 30*time.Second, "the upgrade Jobs to be removed", func(context.Context) error {
+		for _, j := range listJobs(t, c, ns) {
+			if j.Annotations[render.AnnotationUpgradeStep] != "" {
+				return fmt.Errorf("upgrade Job %s is left", j.Name)
+			}
 		}
-	}
+		return nil
+	})
 	t.Logf("status.upgrade as the test saw it: %s", strings.Join(seen(), " → "))
+	if got := templates(changes, "Deployment", "cinder-api", epoxyTag); got != 2 {
+		t.Errorf("cinder-api ran %d pod templates of epoxy; want 2 (the roll, and the restart after its last step)", got)
+	}
 }
 
 // TestUpgradeResumesAfterRestart stops the operator in the middle of the
@@ -127,6 +137,18 @@ func TestUpgradeResumesAfterRestart(t *testing.T) {
 		}
 	}
 	checkOrder(t, changes, d.Status.Services, since)
+}
+
+// templates counts the pod templates of a workload that ran a release's
+// images.
+func templates(log []change, kind, name, tag string) int {
+	seen := map[string]bool{}
+	for _, ch := range log {
+		if ch.kind == kind && ch.name == name && strings.Contains(ch.image, tag) {
+			seen[ch.hash] = true
+		}
+	}
+	return len(seen)
 }
 
 // revision is an object's resource version as a number (see change).
@@ -258,7 +280,7 @@ type change struct {
 	done bool
 	// image is the main container's.
 	image string
-	// hash is a Job's inputs hash.
+	// hash is a Job's inputs hash, a workload's pod template config hash.
 	hash string
 }
 
@@ -314,7 +336,8 @@ func (l *changeLog) add(ev watch.EventType, o client.Object) {
 		if ch.kind == "" {
 			ch.kind = fmt.Sprintf("%T", o)[len("*v1."):]
 		}
-		ch.image = render.PodTemplate(o).Spec.Containers[0].Image
+		tpl := render.PodTemplate(o)
+		ch.image, ch.hash = tpl.Spec.Containers[0].Image, tpl.Annotations[render.AnnotationConfigHash]
 		ch.done = lifecycle.Observe(o, o, nil).Ready
 	}
 	l.mu.Lock()
@@ -361,7 +384,10 @@ func serviceSpans(t *testing.T, log []change, newTag string) map[string]*span {
 		afterWorkloads, isNew bool
 	}
 	jobs := map[string]*job{}
-	type roll struct{ started, ready int64 }
+	type roll struct {
+		started, ready int64
+		done           bool
+	}
 	rolls := map[string]*roll{} // by kind/name
 	spans := map[string]*span{}
 	extend := func(svc string, rv int64) {
@@ -395,8 +421,11 @@ func serviceSpans(t *testing.T, log []change, newTag string) map[string]*span {
 			}
 			if ch.done && r.ready == 0 {
 				r.ready = ch.rv
+			}
+			if ch.done && !r.done { // ready again after a restart, too
 				extend(ch.service, ch.rv)
 			}
+			r.done = ch.done
 		}
 	}
 	for name, j := range jobs {
@@ -438,8 +467,7 @@ func serviceOf(log []change, key string) string {
 func checkOrder(t *testing.T, log []change, services map[string]v1.ServiceStatus, since int64) {
 	t.Helper()
 	log = slices.DeleteFunc(slices.Clone(log), func(ch change) bool { return ch.rv <= since })
-	epoxy, _ := release.Lookup("epoxy")
-	spans := serviceSpans(t, log, epoxy.Number)
+	spans := serviceSpans(t, log, epoxyTag)
 	var order []string
 	var last int64
 	for _, svc := range catalog.Default().UpgradeSequence() {
