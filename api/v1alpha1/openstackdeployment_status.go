@@ -122,8 +122,9 @@ type UpgradeStatus struct {
 
 	// Step is the service's step: "healthy" (waiting until the service is
 	// healthy before it starts), the name of a database step (for example
-	// "expand", "db-sync", "contract", "online-data-migrations"), "roll";
-	// or "reapply" once every service is upgraded.
+	// "expand", "db-sync", "contract", "online-data-migrations"), "roll",
+	// "restart" (cinder rolls once more after its last step); or "reapply"
+	// once every service is upgraded.
 	Step string `json:"step"`
 
 	// Since is when osk saw the service enter this step.

@@ -14,7 +14,6 @@ import (
 
 	v1 "github.com/oskproject/osk/api/v1alpha1"
 	"github.com/oskproject/osk/internal/apply"
-	"github.com/oskproject/osk/internal/catalog"
 	"github.com/oskproject/osk/internal/credentials"
 	"github.com/oskproject/osk/internal/defaulting"
 	"github.com/oskproject/osk/internal/lifecycle"
@@ -138,16 +137,10 @@ func (p *pass) plan(ctx context.Context) error {
 	}
 	objects, needs := p.result.Objects, p.result.Needs
 	if p.from != nil {
-		p.upgrade = lifecycle.PlanUpgrade(lifecycle.UpgradeInput{
-			From: p.from, To: p.result, Live: owned, Pods: pods.Items,
-			Sequence: catalog.Default().UpgradeSequence(), Infrastructure: catalog.Default().Infrastructure(),
-		})
-		objects, needs = p.upgrade.Objects, p.upgrade.Needs
-		for _, o := range p.upgrade.Altered {
-			if err := p.applier.Prepare(o); err != nil {
-				return err
-			}
+		if err := p.planUpgrade(owned, pods.Items); err != nil {
+			return err
 		}
+		objects, needs = p.upgrade.Objects, p.upgrade.Needs
 	}
 	p.decided = lifecycle.Decide(lifecycle.Input{Objects: objects, Needs: needs, Live: owned, Pods: pods.Items})
 	p.galera = p.readGalera(ctx)

@@ -5,10 +5,13 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/oskproject/osk/api/v1alpha1"
+	"github.com/oskproject/osk/internal/catalog"
 	"github.com/oskproject/osk/internal/lifecycle"
 	"github.com/oskproject/osk/internal/release"
 	"github.com/oskproject/osk/internal/render"
@@ -47,6 +50,21 @@ func renderAt(d *v1.OpenStackDeployment, rel string, opts render.Options) (*rend
 		return nil, fmt.Errorf("rendering the running release %s: %w", rel, err)
 	}
 	return res, nil
+}
+
+// planUpgrade decides where the upgrade stands and which objects, of which
+// release, this pass plans.
+func (p *pass) planUpgrade(live map[render.Key]client.Object, pods []corev1.Pod) error {
+	p.upgrade = lifecycle.PlanUpgrade(lifecycle.UpgradeInput{
+		From: p.from, To: p.result, Live: live, Pods: pods,
+		Sequence: catalog.Default().UpgradeSequence(), Infrastructure: catalog.Default().Infrastructure(),
+	})
+	for _, o := range p.upgrade.Altered {
+		if err := p.applier.Prepare(o); err != nil {
+			return fmt.Errorf("upgrade: %w", err)
+		}
+	}
+	return nil
 }
 
 // upgradeCompletes reports whether this pass completes an upgrade: every

@@ -57,7 +57,7 @@ type Upgrade struct {
 	// Service is the service being upgraded; empty in StepReapply.
 	Service string
 	// Step is the Service's step: StepHealthy, the name of one of its
-	// upgrade Jobs (for example "expand"), or StepRoll; StepReapply once
+	// upgrade Jobs (for example "expand"), StepRoll or StepRestart; StepReapply once
 	// every service is upgraded.
 	Step string
 	// Completed lists the services already upgraded, in upgrade order.
@@ -71,41 +71,19 @@ type Upgrade struct {
 // PlanUpgrade decides how far a release upgrade has come. Services are
 // upgraded one at a time in the sequence's order; each one is done when
 // its upgrade Jobs have succeeded and its components run the new release.
-// A service whose upgrade has started (one of its upgrade Jobs exists)
-// never goes back to the old release's objects, even if an earlier one
-// needs attention again. Once every service is done, the plan is the new
-// release as a fresh deployment would have it; the caller keeps the
-// upgrade Jobs (so that a restart still sees the services as upgraded)
-// until the upgrade is recorded as completed.
+// A service whose upgrade has begun (see started) never goes back to the
+// old release's objects, even if an earlier one needs attention again.
+// Once every service is done, the plan is the new release as a fresh
+// deployment would have it; the caller keeps the upgrade Jobs (so that a
+// restart still sees the services as upgraded) until the upgrade is
+// recorded as completed.
 func PlanUpgrade(in UpgradeInput) *Upgrade {
 	from, to := byService(in.From.Objects), byService(in.To.Objects)
 	obs := func(o client.Object) Readiness { k := render.KeyOf(o); return Observe(o, in.Live[k], in.Pods) }
 	u := &Upgrade{}
-	inSequence := map[string]bool{}
 	for _, svc := range in.Sequence {
-		inSequence[svc] = true
-		if _, old := from[svc]; !old {
-			continue // enabled with the upgrade: deployed with the rest at the end
-		}
-		set := upgradeSet(to[svc])
-		switch {
-		case u.Service == "" && allReady(set, obs):
-			u.Completed = append(u.Completed, svc)
-			u.Objects = append(u.Objects, set...)
-		case u.Service == "":
-			u.Service = svc
-			u.Step = StepHealthy
-			if started(set, from[svc], in.Live) || allReady(from[svc], obs) {
-				set = u.firstRoll(set, obs)
-				u.Step = step(set, obs)
-				u.Objects = append(u.Objects, set...)
-			} else {
-				u.Objects = append(u.Objects, from[svc]...)
-			}
-		case started(set, from[svc], in.Live):
-			u.Objects = append(u.Objects, u.firstRoll(set, obs)...)
-		default:
-			u.Objects = append(u.Objects, from[svc]...)
+		if _, old := from[svc]; old { // a service enabled with the upgrade is deployed at the end
+			u.place(svc, from[svc], upgradeSet(to[svc]), in.Live, obs)
 		}
 	}
 	if u.Service == "" {
@@ -122,12 +100,37 @@ func PlanUpgrade(in UpgradeInput) *Upgrade {
 		}
 	}
 	for _, svc := range slices.Sorted(maps.Keys(from)) {
-		if !in.Infrastructure[svc] && !inSequence[svc] {
+		if !in.Infrastructure[svc] && !slices.Contains(in.Sequence, svc) {
 			u.Objects = append(u.Objects, from[svc]...)
 		}
 	}
 	u.Needs = needsOf(u.Objects, in.To.Needs, in.From.Needs)
 	return u
+}
+
+// place plans one service of the sequence, given the services before it:
+// upgraded, the one being upgraded, or one that waits at the old release
+// (old) unless its upgrade has begun (set is its upgrade's objects).
+func (u *Upgrade) place(svc string, old, set []client.Object, live map[render.Key]client.Object, obs func(client.Object) Readiness) {
+	switch {
+	case u.Service == "" && allReady(set, obs):
+		u.Completed = append(u.Completed, svc)
+		u.Objects = append(u.Objects, set...)
+	case u.Service == "":
+		u.Service = svc
+		u.Step = StepHealthy
+		if !started(set, old, live) && !allReady(old, obs) {
+			u.Objects = append(u.Objects, old...) // not healthy yet: not started
+			return
+		}
+		set = u.firstRoll(set, obs)
+		u.Step = step(set, obs)
+		u.Objects = append(u.Objects, set...)
+	case started(set, old, live):
+		u.Objects = append(u.Objects, u.firstRoll(set, obs)...)
+	default:
+		u.Objects = append(u.Objects, old...)
+	}
 }
 
 // byService groups objects by their service label.
