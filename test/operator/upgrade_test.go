@@ -15,9 +15,11 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
 	v1 "github.com/oskproject/osk/api/v1alpha1"
 	"github.com/oskproject/osk/internal/catalog"
@@ -286,6 +288,7 @@ type change struct {
 
 // changeLog records the changes of a namespace's Jobs and workloads.
 type changeLog struct {
+	scheme  *runtime.Scheme
 	mu      sync.Mutex
 	changes []change
 	stops   []func()
@@ -296,11 +299,11 @@ type changeLog struct {
 // DaemonSets.
 func recordChanges(t *testing.T, ns string) *changeLog {
 	t.Helper()
-	wc, err := client.NewWithWatch(sandboxtest.Get(t).Config(), client.Options{Scheme: sandboxtest.Scheme()})
+	l := &changeLog{scheme: sandboxtest.Scheme()}
+	wc, err := client.NewWithWatch(sandboxtest.Get(t).Config(), client.Options{Scheme: l.scheme})
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &changeLog{}
 	for _, list := range []client.ObjectList{&batchv1.JobList{}, &appsv1.DeploymentList{}, &appsv1.StatefulSetList{}, &appsv1.DaemonSetList{}} {
 		w, err := wc.Watch(t.Context(), list, client.InNamespace(ns))
 		if err != nil {
@@ -332,10 +335,8 @@ func (l *changeLog) add(ev watch.EventType, o client.Object) {
 			ch.done = ch.done || (c.Type == batchv1.JobComplete && c.Status == corev1.ConditionTrue)
 		}
 	default:
-		ch.kind = o.GetObjectKind().GroupVersionKind().Kind
-		if ch.kind == "" {
-			ch.kind = fmt.Sprintf("%T", o)[len("*v1."):]
-		}
+		gvk, _ := apiutil.GVKForObject(o, l.scheme)
+		ch.kind = gvk.Kind
 		tpl := render.PodTemplate(o)
 		ch.image, ch.hash = tpl.Spec.Containers[0].Image, tpl.Annotations[render.AnnotationConfigHash]
 		ch.done = lifecycle.Observe(o, o, nil).Ready
