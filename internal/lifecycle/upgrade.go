@@ -35,9 +35,10 @@ type UpgradeInput struct {
 	From, To *render.Result
 	// Sequence lists the services upgraded one by one, in order.
 	Sequence []string
-	// Infrastructure holds the infrastructure services: they move to the
-	// new release's objects first, which restarts them only where their
-	// own image or configuration changed.
+	// Infrastructure holds the infrastructure services: each moves to the
+	// new release's objects with the first service of Sequence that needs
+	// it, which restarts it only where its own image or configuration
+	// changed.
 	Infrastructure map[string]bool
 	// Live holds the cluster's objects by key.
 	Live map[render.Key]client.Object
@@ -48,9 +49,10 @@ type UpgradeInput struct {
 // Upgrade is where a release upgrade stands, derived afresh from the
 // cluster on every pass, and the objects to plan in this pass.
 type Upgrade struct {
-	// Objects to plan in this pass: infrastructure and the services
-	// already upgraded at the new release; the service being upgraded
-	// with its steps; every later service at the old release.
+	// Objects to plan in this pass: the services already upgraded, and the
+	// infrastructure they or the current one need, at the new release; the
+	// service being upgraded with its steps; every later service at the
+	// old release.
 	Objects []client.Object
 	// Needs are the dependencies among the services of Objects.
 	Needs map[string][]string
@@ -92,11 +94,19 @@ func PlanUpgrade(in UpgradeInput) *Upgrade {
 		u.Needs = in.To.Needs
 		return u
 	}
-	// Infrastructure moves first; whatever else is not upgraded service by
-	// service (tempest) waits for the end at the old release.
+	// Infrastructure moves with the first service that needs it (libvirt
+	// with compute), or at once when no service of the sequence does (image
+	// pre-caching); whatever else is not upgraded service by service
+	// (tempest) waits for the end at the old release.
+	current := slices.Index(in.Sequence, u.Service)
 	for _, svc := range slices.Sorted(maps.Keys(to)) {
-		if in.Infrastructure[svc] {
+		if !in.Infrastructure[svc] {
+			continue
+		}
+		if first := firstNeeding(in.Sequence, in.To.Needs, svc); first < 0 || first <= current || from[svc] == nil {
 			u.Objects = append(u.Objects, to[svc]...)
+		} else {
+			u.Objects = append(u.Objects, from[svc]...)
 		}
 	}
 	for _, svc := range slices.Sorted(maps.Keys(from)) {
@@ -131,6 +141,12 @@ func (u *Upgrade) place(svc string, old, set []client.Object, live map[render.Ke
 	default:
 		u.Objects = append(u.Objects, old...)
 	}
+}
+
+// firstNeeding returns the position in sequence of the first service that
+// needs svc, or -1.
+func firstNeeding(sequence []string, needs map[string][]string, svc string) int {
+	return slices.IndexFunc(sequence, func(s string) bool { return slices.Contains(needs[s], svc) })
 }
 
 // byService groups objects by their service label.

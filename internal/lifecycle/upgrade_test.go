@@ -321,3 +321,24 @@ func TestPlanUpgradeRestartsCinderAfterItsLastStep(t *testing.T) {
 		t.Errorf("after the restart: at %q, want dashboard", u.Service)
 	}
 }
+
+// TestPlanUpgradeMovesInfrastructureWithItsFirstService: libvirt, whose
+// image follows the release, moves with compute, not before identity;
+// the database moves at once (identity needs it).
+func TestPlanUpgradeMovesInfrastructureWithItsFirstService(t *testing.T) {
+	f := newUpgradeFixture(t)
+	u := lifecycle.PlanUpgrade(f.in)
+	if got := image(t, u.Objects, "libvirt-libvirtd"); !strings.Contains(got, "2024.1") {
+		t.Errorf("libvirt planned with %s while identity upgrades; want caracal's until compute's turn", got)
+	}
+	for _, svc := range []string{"identity", "placement", "image", "networking"} {
+		f.live(ofService(f.to, svc, func(client.Object) bool { return true })...)
+	}
+	u = lifecycle.PlanUpgrade(f.in)
+	if u.Service != "compute" {
+		t.Fatalf("at %q, want compute", u.Service)
+	}
+	if got := image(t, u.Objects, "libvirt-libvirtd"); !strings.Contains(got, "2025.1") {
+		t.Errorf("libvirt planned with %s on compute's turn; want epoxy's", got)
+	}
+}
