@@ -60,7 +60,7 @@ const (
 func BenchmarkOperatorProcess(b *testing.B) {
 	env := sandboxtest.Get(b)
 	env.InstallCRDs(b)
-	osk := buildOsk(b)
+	osk := proctest.BuildOsk(b)
 	var sum processRun
 	for b.Loop() {
 		r := runOperatorProcess(b, env, osk)
@@ -157,19 +157,6 @@ func runOperatorProcess(b *testing.B, env *sandboxtest.Env, osk string) processR
 	// wait4's account of the whole life, deletion and shutdown included.
 	r.cpuTotal = p.cmd.ProcessState.UserTime() + p.cmd.ProcessState.SystemTime()
 	return r
-}
-
-// buildOsk builds the osk binary of this repository into a temporary
-// directory.
-func buildOsk(b *testing.B) string {
-	b.Helper()
-	out := filepath.Join(b.TempDir(), "osk")
-	cmd := exec.CommandContext(b.Context(), "go", "build", "-o", out, "./cmd/osk")
-	cmd.Dir = repoRoot(b)
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("go build ./cmd/osk: %v\n%s", err, msg)
-	}
-	return out
 }
 
 // child is a process the benchmark started.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/http"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,6 +30,7 @@ import (
 	"github.com/oskproject/osk/internal/render"
 	"github.com/oskproject/osk/internal/sandbox"
 	"github.com/oskproject/osk/internal/sandbox/sandboxtest"
+	"github.com/oskproject/osk/internal/testing/proctest"
 )
 
 // epoxyTag is in the tag of every epoxy image.
@@ -84,11 +87,15 @@ func TestUpgradeInOrder(t *testing.T) {
 	}
 }
 
-// TestUpgradeResumesAfterRestart stops the operator in the middle of the
-// upgrade and starts another: it completes the upgrade without running a
-// finished step again or rolling an upgraded service again.
+// TestUpgradeResumesAfterRestart kills the operator, its own process, with
+// SIGKILL in the middle of the upgrade and starts another: it completes
+// the upgrade without running a finished step again or rolling an
+// upgraded service again.
 func TestUpgradeResumesAfterRestart(t *testing.T) {
-	c, ns, stop := setup(t)
+	env := sandboxtest.Get(t)
+	env.InstallCRDs(t)
+	c, ns := env.Client(), env.Namespace(t)
+	operator := startOperatorProcess(t, env)
 	d := waitState(t, c, deploy(t, c, "compute", ns), v1.StateApplied, applyTimeout)
 	log := recordChanges(t, ns)
 	update(t, c, d, func(d *v1.OpenStackDeployment) { d.Spec.OpenStackVersion = "epoxy" })
@@ -103,7 +110,7 @@ func TestUpgradeResumesAfterRestart(t *testing.T) {
 		}
 		return nil
 	})
-	stop()
+	operator.Kill(t)
 	stopRev := log.latest()
 	stoppedAt := got.Status.Upgrade.DeepCopy()
 	finished := map[string]types.UID{}
@@ -118,14 +125,14 @@ func TestUpgradeResumesAfterRestart(t *testing.T) {
 			rolled[name] = dep.Generation
 		}
 	}
-	t.Logf("stopped after revision %d: %s step %s; upgraded %v; finished upgrade Jobs %d",
+	t.Logf("killed after revision %d: %s step %s; upgraded %v; finished upgrade Jobs %d",
 		stopRev, stoppedAt.Service, stoppedAt.Step, stoppedAt.Completed, len(finished))
 	if len(finished) < 5 || len(rolled) == 0 {
 		t.Fatalf("stopped too early to prove anything: %d finished upgrade Jobs, %d upgraded Deployments", len(finished), len(rolled))
 	}
 
 	time.Sleep(2 * time.Second) // the cluster goes on without an operator
-	startOperator(t, sandboxtest.Get(t))
+	startOperator(t, env)
 	d = waitUpgraded(t, c, d)
 	changes := log.stop()
 	for _, ch := range changes {
@@ -197,6 +204,27 @@ func TestUpgradeStopsAtAFailedMigration(t *testing.T) {
 	if img := deployments(t, c, ns)["glance-api"].Spec.Template.Spec.Containers[0].Image; img != fixed {
 		t.Errorf("glance-api runs %s after the fix, want %s", img, fixed)
 	}
+}
+
+// startOperatorProcess runs osk operator, built from this tree, as its own
+// process on the sandbox.
+func startOperatorProcess(t *testing.T, env *sandboxtest.Env) *proctest.Process {
+	t.Helper()
+	probe := proctest.FreeAddr(t)
+	p := proctest.Start(t, t.TempDir(), "osk-operator", exec.Command(proctest.BuildOsk(t), "operator",
+		"--kubeconfig", env.Sandbox.Kubeconfig(), "--metrics-bind-address", "0", "--health-probe-bind-address", probe))
+	p.WaitUntil(t, time.Minute, func() error {
+		resp, err := http.Get("http://" + probe + "/readyz")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("/readyz: %s", resp.Status)
+		}
+		return nil
+	})
+	return p
 }
 
 // waitUpgraded waits until the deployment runs epoxy, APPLIED.

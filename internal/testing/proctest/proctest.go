@@ -129,3 +129,20 @@ func (p *Process) Kill(t testing.TB) {
 	}
 	<-p.done
 }
+
+// BuildOsk builds this module's osk binary into a temporary directory of
+// t and returns its path.
+func BuildOsk(t testing.TB) string {
+	t.Helper()
+	mod, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil || strings.TrimSpace(string(mod)) == "" {
+		t.Fatalf("finding the osk module: %v", err)
+	}
+	out := filepath.Join(t.TempDir(), "osk")
+	cmd := exec.CommandContext(t.Context(), "go", "build", "-o", out, "./cmd/osk")
+	cmd.Dir = filepath.Dir(strings.TrimSpace(string(mod)))
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/osk: %v\n%s", err, msg)
+	}
+	return out
+}
