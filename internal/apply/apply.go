@@ -111,9 +111,9 @@ func (v *Verified) Forget(uids ...types.UID) {
 	}
 }
 
-// Prepare labels an object as the owner's and, when namespaced and not
+// prepare labels an object as the owner's and, when namespaced and not
 // retained, adds the owner reference, then stamps the hash of the result.
-func (a *Applier) Prepare(o client.Object) error {
+func (a *Applier) prepare(o client.Object) error {
 	l := o.GetLabels()
 	if l == nil {
 		l = map[string]string{}
@@ -143,9 +143,13 @@ func (a *Applier) Prepare(o client.Object) error {
 	return nil
 }
 
-// Apply makes the cluster hold o, which Prepare has stamped; live is the
-// object as last observed (nil when absent).
+// Apply stamps o as the owner's and makes the cluster hold it; live is
+// the object as last observed (nil when absent). Only what a pass applies
+// is stamped: the stamp's hash is the costly part of rendering's output.
 func (a *Applier) Apply(ctx context.Context, o, live client.Object) (Result, error) {
+	if err := a.prepare(o); err != nil {
+		return "", err
+	}
 	kind := o.GetObjectKind().GroupVersionKind().Kind
 	if live != nil && a.Verified.upToDate(o, live) {
 		return Unchanged, nil

@@ -91,19 +91,13 @@ func (p *pass) fail(condition, reason, msg string) {
 }
 
 // credentials generates what the rendered objects use and the cluster
-// does not hold yet, then stamps every object as the deployment's.
+// does not hold yet.
 func (p *pass) credentials(ctx context.Context) error {
-	rendered := p.rendered()
-	if err := p.creds.Require(rendered); err != nil {
+	if err := p.creds.Require(p.rendered()); err != nil {
 		return err
 	}
 	for _, c := range p.creds.Changes() {
 		if err := p.writeCredentials(ctx, c); err != nil {
-			return err
-		}
-	}
-	for _, o := range rendered {
-		if err := p.applier.Prepare(o); err != nil {
 			return err
 		}
 	}
@@ -137,9 +131,7 @@ func (p *pass) plan(ctx context.Context) error {
 	}
 	objects, needs := p.result.Objects, p.result.Needs
 	if p.from != nil {
-		if err := p.planUpgrade(owned, pods.Items); err != nil {
-			return err
-		}
+		p.planUpgrade(owned, pods.Items)
 		objects, needs = p.upgrade.Objects, p.upgrade.Needs
 	}
 	p.decided = lifecycle.Decide(lifecycle.Input{Objects: objects, Needs: needs, Live: owned, Pods: pods.Items})

@@ -54,17 +54,11 @@ func renderAt(d *v1.OpenStackDeployment, rel string, opts render.Options) (*rend
 
 // planUpgrade decides where the upgrade stands and which objects, of which
 // release, this pass plans.
-func (p *pass) planUpgrade(live map[render.Key]client.Object, pods []corev1.Pod) error {
+func (p *pass) planUpgrade(live map[render.Key]client.Object, pods []corev1.Pod) {
 	p.upgrade = lifecycle.PlanUpgrade(lifecycle.UpgradeInput{
 		From: p.from, To: p.result, Live: live, Pods: pods,
 		Sequence: catalog.Default().UpgradeSequence(), Infrastructure: catalog.Default().Infrastructure(),
 	})
-	for _, o := range p.upgrade.Altered {
-		if err := p.applier.Prepare(o); err != nil {
-			return fmt.Errorf("upgrade: %w", err)
-		}
-	}
-	return nil
 }
 
 // upgradeCompletes reports whether this pass completes an upgrade: every

@@ -119,23 +119,53 @@ type observed map[render.Key]Readiness
 
 func (obs observed) of(o client.Object) Readiness { return obs[render.KeyOf(o)] }
 
-// planStep plans one service.
-func planStep(needs map[string][]string, obs observed, p *Plan, svc string, objs []client.Object) v1.ServiceStatus {
-	var base, jobs, late, workloads []client.Object
+// parts are a step's objects by when they are applied.
+type parts struct {
+	// base: configuration, Services, permissions, first.
+	base []client.Object
+	// jobs run before the workloads start or roll; late ones after.
+	jobs, late []client.Object
+	// workloads are the Deployments, StatefulSets and DaemonSets.
+	workloads []client.Object
+}
+
+// split sorts a step's objects into its parts.
+func split(objs []client.Object) parts {
+	var ps parts
 	for _, o := range objs {
-		switch o.(type) {
-		case *batchv1.Job:
-			if o.GetAnnotations()[render.AnnotationAfterWorkloads] == "true" {
-				late = append(late, o)
-			} else {
-				jobs = append(jobs, o)
-			}
-		case *appsv1.Deployment, *appsv1.StatefulSet, *appsv1.DaemonSet:
-			workloads = append(workloads, o)
+		switch {
+		case isJob(o) && o.GetAnnotations()[render.AnnotationAfterWorkloads] == "true":
+			ps.late = append(ps.late, o)
+		case isJob(o):
+			ps.jobs = append(ps.jobs, o)
+		case isWorkload(o):
+			ps.workloads = append(ps.workloads, o)
 		default:
-			base = append(base, o)
+			ps.base = append(ps.base, o)
 		}
 	}
+	return ps
+}
+
+func isJob(o client.Object) bool {
+	_, ok := o.(*batchv1.Job)
+	return ok
+}
+
+// isWorkload reports whether an object is a Deployment, StatefulSet or
+// DaemonSet.
+func isWorkload(o client.Object) bool {
+	switch o.(type) {
+	case *appsv1.Deployment, *appsv1.StatefulSet, *appsv1.DaemonSet:
+		return true
+	}
+	return false
+}
+
+// planStep plans one service.
+func planStep(needs map[string][]string, obs observed, p *Plan, svc string, objs []client.Object) v1.ServiceStatus {
+	ps := split(objs)
+	base, jobs, late, workloads := ps.base, ps.jobs, ps.late, ps.workloads
 	st := v1.ServiceStatus{Total: int32(len(workloads))}
 	for _, w := range workloads {
 		if obs.of(w).Ready {

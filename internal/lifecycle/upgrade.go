@@ -4,8 +4,6 @@ import (
 	"maps"
 	"slices"
 
-	appsv1 "k8s.io/api/apps/v1"
-	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -64,10 +62,6 @@ type Upgrade struct {
 	Step string
 	// Completed lists the services already upgraded, in upgrade order.
 	Completed []string
-	// Altered are the objects of Objects that PlanUpgrade changed (the
-	// first roll of a service that restarts after its last step); the
-	// caller stamps them again before applying them.
-	Altered []client.Object
 }
 
 // PlanUpgrade decides how far a release upgrade has come. Services are
@@ -133,11 +127,11 @@ func (u *Upgrade) place(svc string, old, set []client.Object, live map[render.Ke
 			u.Objects = append(u.Objects, old...) // not healthy yet: not started
 			return
 		}
-		set = u.firstRoll(set, obs)
+		set = firstRoll(set, obs)
 		u.Step = step(set, obs)
 		u.Objects = append(u.Objects, set...)
 	case started(set, old, live):
-		u.Objects = append(u.Objects, u.firstRoll(set, obs)...)
+		u.Objects = append(u.Objects, firstRoll(set, obs)...)
 	default:
 		u.Objects = append(u.Objects, old...)
 	}
@@ -184,29 +178,29 @@ func upgradeSet(objs []client.Object) []client.Object {
 // whose pod template differs from the new release's only by a mark, so
 // that once the Job has succeeded, the new release's own template rolls
 // them again.
-func (u *Upgrade) firstRoll(set []client.Object, obs func(client.Object) Readiness) []client.Object {
-	restart, afterDone := false, true
-	for _, o := range set {
-		if IsUpgradeJob(o) && o.GetAnnotations()[render.AnnotationAfterWorkloads] == "true" {
-			restart = restart || o.GetAnnotations()[render.AnnotationRestartAfterUpgrade] == "true"
-			afterDone = afterDone && obs(o).Ready
-		}
-	}
-	if !restart || afterDone {
+func firstRoll(set []client.Object, obs func(client.Object) Readiness) []client.Object {
+	ps := split(set)
+	if !restartsAfter(ps.late) || allReady(ps.late, obs) {
 		return set
 	}
 	out := make([]client.Object, len(set))
 	for i, o := range set {
 		out[i] = o
-		if runs(o) && !isJob(o) {
+		if isWorkload(o) {
 			c := o.DeepCopyObject().(client.Object)
-			tpl := render.PodTemplate(c)
-			tpl.Annotations[render.AnnotationConfigHash] += "-before-restart"
+			render.PodTemplate(c).Annotations[render.AnnotationConfigHash] += "-before-restart"
 			out[i] = c
-			u.Altered = append(u.Altered, c)
 		}
 	}
 	return out
+}
+
+// restartsAfter reports whether the service's components roll once more after
+// its last upgrade Job (late are its upgrade Jobs after the roll).
+func restartsAfter(late []client.Object) bool {
+	return slices.ContainsFunc(late, func(o client.Object) bool {
+		return o.GetAnnotations()[render.AnnotationRestartAfterUpgrade] == "true"
+	})
 }
 
 // started reports whether the service's upgrade has begun: one of its
@@ -225,92 +219,49 @@ func started(set, old []client.Object, live map[render.Key]client.Object) bool {
 		case l == nil:
 		case IsUpgradeJob(o):
 			return true
-		case runs(o) && !isJob(o) && outdated(o, l) == "" && (was[k] == nil || outdated(was[k], l) != ""):
+		case isWorkload(o) && outdated(o, l) == "" && (was[k] == nil || outdated(was[k], l) != ""):
 			return true
 		}
 	}
 	return false
 }
 
-func isJob(o client.Object) bool {
-	_, ok := o.(*batchv1.Job)
-	return ok
-}
-
 // allReady reports whether every Job and workload of objs is ready.
 func allReady(objs []client.Object, obs func(client.Object) Readiness) bool {
 	for _, o := range objs {
-		if runs(o) && !obs(o).Ready {
+		if (isJob(o) || isWorkload(o)) && !obs(o).Ready {
 			return false
 		}
 	}
 	return true
 }
 
-// runs reports whether an object is a Job or a workload.
-func runs(o client.Object) bool {
-	switch o.(type) {
-	case *batchv1.Job, *appsv1.Deployment, *appsv1.StatefulSet, *appsv1.DaemonSet:
-		return true
-	}
-	return false
-}
-
-// step names the first step of a started service that is not done: an
-// upgrade Job that runs before the components roll, the roll, or a Job
-// that runs after it; or the restart after the last Job.
+// step names the first step of a started service that is not done: the
+// upgrade Job that runs next (its predecessors succeeded) before the
+// components roll, the roll, the Job that runs next after it; or the
+// restart after the last Job. A service's set holds no other Jobs.
 func step(set []client.Object, obs func(client.Object) Readiness) string {
-	var before, workloads, after []client.Object
-	restart := false
-	for _, o := range set {
-		switch {
-		case IsUpgradeJob(o) && o.GetAnnotations()[render.AnnotationAfterWorkloads] == "true":
-			after = append(after, o)
-			restart = restart || o.GetAnnotations()[render.AnnotationRestartAfterUpgrade] == "true"
-		case IsUpgradeJob(o):
-			before = append(before, o)
-		case runs(o):
-			workloads = append(workloads, o)
-		}
-	}
+	ps := split(set)
 	roll := StepRoll
-	if restart && allReady(after, obs) {
+	if restartsAfter(ps.late) && allReady(ps.late, obs) {
 		roll = StepRestart
 	}
-	for _, phase := range [][]client.Object{before, workloads, after} {
-		for _, o := range chained(phase) {
-			if !obs(o).Ready {
-				if IsUpgradeJob(o) {
-					return o.GetAnnotations()[render.AnnotationUpgradeStep]
-				}
+	succeeded := map[string]bool{}
+	for _, j := range slices.Concat(ps.jobs, ps.late) {
+		succeeded[j.GetName()] = obs(j).Ready
+	}
+	for _, phase := range [][]client.Object{ps.jobs, ps.workloads, ps.late} {
+		for _, o := range phase {
+			switch {
+			case obs(o).Ready:
+			case isWorkload(o):
 				return roll
+			case len(after(o, succeeded)) == 0:
+				return o.GetAnnotations()[render.AnnotationUpgradeStep]
 			}
 		}
 	}
 	return roll // every step is done: the service is being checked once more
-}
-
-// chained orders Jobs so that each comes after the one its
-// after-annotation names; workloads keep their order.
-func chained(objs []client.Object) []client.Object {
-	out := slices.Clone(objs)
-	pos := map[string]int{}
-	for i, o := range out {
-		pos[o.GetName()] = i
-	}
-	depth := func(o client.Object) int {
-		n := 0
-		for a := o.GetAnnotations()[render.AnnotationAfter]; a != ""; n++ {
-			i, ok := pos[a]
-			if !ok || n > len(out) {
-				break
-			}
-			a = out[i].GetAnnotations()[render.AnnotationAfter]
-		}
-		return n
-	}
-	slices.SortStableFunc(out, func(a, b client.Object) int { return depth(a) - depth(b) })
-	return out
 }
 
 // needsOf returns the dependencies of the services that have objects,

@@ -414,6 +414,7 @@ func serviceSpans(t *testing.T, log []change, newTag string) map[string]*span {
 	}
 	jobs := map[string]*job{}
 	type roll struct {
+		service        string
 		started, ready int64
 		done           bool
 	}
@@ -444,7 +445,7 @@ func serviceSpans(t *testing.T, log []change, newTag string) map[string]*span {
 			key := ch.kind + "/" + ch.name
 			r := rolls[key]
 			if r == nil {
-				r = &roll{started: ch.rv}
+				r = &roll{service: ch.service, started: ch.rv}
 				rolls[key] = r
 				extend(ch.service, ch.rv)
 			}
@@ -466,7 +467,7 @@ func serviceSpans(t *testing.T, log []change, newTag string) map[string]*span {
 			t.Errorf("upgrade Job %s was created before %s completed", name, j.after)
 		}
 		for key, r := range rolls {
-			if serviceOf(log, key) == j.service {
+			if r.service == j.service {
 				if !j.afterWorkloads && r.started < j.completed {
 					t.Errorf("%s rolled before upgrade Job %s completed", key, name)
 				}
@@ -477,16 +478,6 @@ func serviceSpans(t *testing.T, log []change, newTag string) map[string]*span {
 		}
 	}
 	return spans
-}
-
-// serviceOf returns the service of a logged object.
-func serviceOf(log []change, key string) string {
-	for _, ch := range log {
-		if ch.kind+"/"+ch.name == key {
-			return ch.service
-		}
-	}
-	return ""
 }
 
 // checkOrder checks that the services were upgraded one after another in
