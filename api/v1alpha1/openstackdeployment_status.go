@@ -80,6 +80,11 @@ type OpenStackDeploymentStatus struct {
 	// +optional
 	Services map[string]ServiceStatus `json:"services,omitempty"`
 
+	// Tempest is the outcome of the latest acceptance run of Tempest, when
+	// the tempest service is enabled and its Job has finished.
+	// +optional
+	Tempest *TempestResult `json:"tempest,omitempty"`
+
 	// Conditions are the latest observations of the deployment's state.
 	// +optional
 	// +listType=map
@@ -102,6 +107,41 @@ type ServiceStatus struct {
 	// +optional
 	Message string `json:"message,omitempty"`
 }
+
+// TempestResult sums up one run of Tempest: what osk's tempest Job
+// reports when it ends (its container's termination message), with the
+// full results (subunit and JUnit XML) on the Job's volume.
+type TempestResult struct {
+	// Result is Passed when no test failed, Failed otherwise.
+	// +kubebuilder:validation:Enum=Passed;Failed
+	Result TempestVerdict `json:"result"`
+
+	// Passed, Failed and Skipped count the tests of the run.
+	Passed  int32 `json:"passed"`
+	Failed  int32 `json:"failed"`
+	Skipped int32 `json:"skipped"`
+
+	// Finished is when the run ended.
+	Finished metav1.Time `json:"finished"`
+
+	// FailedTests names some of the failed tests (at most ten).
+	// +optional
+	FailedTests []string `json:"failedTests,omitempty"`
+
+	// Results is where the run's files are on the Job's volume: the
+	// subunit stream and the JUnit XML.
+	// +optional
+	Results string `json:"results,omitempty"`
+}
+
+// TempestVerdict is the outcome of a Tempest run.
+type TempestVerdict string
+
+// Tempest verdicts.
+const (
+	TempestPassed TempestVerdict = "Passed"
+	TempestFailed TempestVerdict = "Failed"
+)
 
 // UpgradeStatus is where a release upgrade stands. osk upgrades one
 // service at a time, in the catalog's upgrade order; within a service it
@@ -149,6 +189,7 @@ type UpgradeStatus struct {
 // +kubebuilder:printcolumn:name="Health",type=string,JSONPath=`.status.health`
 // +kubebuilder:printcolumn:name="Upgrading",type=string,JSONPath=`.status.upgrade.service`
 // +kubebuilder:printcolumn:name="Step",type=string,JSONPath=`.status.upgrade.step`
+// +kubebuilder:printcolumn:name="Tempest",type=string,JSONPath=`.status.tempest.result`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type OpenStackDeployment struct {
 	metav1.TypeMeta   `json:",inline"`
