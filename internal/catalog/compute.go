@@ -42,6 +42,7 @@ func compute() *Service {
 				"DEFAULT": {
 					"compute_driver": "libvirt.LibvirtDriver", "instances_path": "/var/lib/nova/instances",
 					"state_path": "/var/lib/nova", "metadata_listen_port": "8775", "osapi_compute_listen_port": "8774",
+					"metadata_listen": "0.0.0.0", "osapi_compute_listen": "0.0.0.0",
 				},
 				"api":              {"auth_strategy": "keystone"},
 				"conductor":        {"workers": "2"},
@@ -145,14 +146,17 @@ func novaFeatures(c *Context, f Files) {
 	f.Set(novaConf, "serial_console", "enabled", fmt.Sprint(n.Console == v1.ConsoleSerial))
 	switch n.Console {
 	case v1.ConsoleNoVNC:
+		f.Set(novaConf, "vnc", "novncproxy_host", "0.0.0.0")
 		f.Set(novaConf, "vnc", "server_listen", "0.0.0.0")
 		f.Set(novaConf, "vnc", "server_proxyclient_address", "$my_ip")
 		f.Set(novaConf, "vnc", "novncproxy_base_url", c.PublicURL("novncproxy", "/vnc_auto.html"))
 	case v1.ConsoleSpice:
+		f.Set(novaConf, "spice", "html5proxy_host", "0.0.0.0")
 		f.Set(novaConf, "spice", "server_listen", "0.0.0.0")
 		f.Set(novaConf, "spice", "server_proxyclient_address", "$my_ip")
 		f.Set(novaConf, "spice", "html5proxy_base_url", c.PublicURL("spicehtml5proxy", "/spice_auto.html"))
 	case v1.ConsoleSerial:
+		f.Set(novaConf, "serial_console", "serialproxy_host", "0.0.0.0")
 		f.Set(novaConf, "serial_console", "base_url", "ws://serialproxy."+c.Spec.PublicDomainName+"/")
 	}
 	f.Set(novaConf, "neutron", "service_metadata_proxy", "true")

@@ -24,7 +24,7 @@ func image() *Service {
 			Name: "glance-api.conf",
 			Dir:  "/etc/glance",
 			Defaults: v1.OsloFile{
-				"DEFAULT":         {"bind_port": "9292", "bind_host": "0.0.0.0", "show_image_direct_url": "true"},
+				"DEFAULT":         {"bind_port": "9292", "bind_host": "0.0.0.0"},
 				"paste_deploy":    {"flavor": "keystone"},
 				"oslo_middleware": {"enable_proxy_headers_parsing": "true"},
 			},
@@ -64,6 +64,10 @@ func image() *Service {
 				f.Set(file, "glance_store", "filesystem_store_datadir", "/var/lib/glance/images")
 				return
 			}
+			// Nova and Cinder clone RBD images copy-on-write only when
+			// Glance shows them where an image lives; the file store's
+			// paths are no one's business.
+			f.Set(file, "DEFAULT", "show_image_direct_url", "true")
 			f.Set(file, "glance_store", "stores", "rbd,http")
 			f.Set(file, "glance_store", "default_store", "rbd")
 			f.Set(file, "glance_store", "rbd_store_pool", "images")

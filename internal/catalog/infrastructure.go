@@ -122,7 +122,7 @@ func backupEnabled(c *Context) bool { return c.Features.Database.Backup.Enabled 
 // backupAgent serves backups of its member (osk galera backup-agent).
 var backupAgent = Container{
 	Name: "backup-agent",
-	Command: []string{OskDir + "/osk", "galera", "backup-agent", fmt.Sprintf("--listen=:%d", BackupAgentPort),
+	Command: []string{OskDir + "/osk", "galera", "backup-agent", fmt.Sprintf("--listen=0.0.0.0:%d", BackupAgentPort),
 		"--defaults-file=/etc/mysql/my.cnf", "--datadir=/var/lib/mysql", "--mysql-address=127.0.0.1:3306"},
 	Env: []Env{
 		{Name: "MARIADB_ROOT_PASSWORD", Secret: DatabaseRootSecret, Key: KeyPassword},
@@ -190,7 +190,8 @@ func messaging() *Service {
 			Dir:    "/etc/rabbitmq",
 			Format: FormatFlat,
 			Defaults: v1.OsloFile{"": {
-				"listeners.tcp.default":             fmt.Sprint(MessagingPort),
+				"listeners.tcp.default":             fmt.Sprintf("0.0.0.0:%d", MessagingPort),
+				"management.tcp.ip":                 "0.0.0.0",
 				"management.tcp.port":               "15672",
 				"loopback_users.guest":              "false",
 				"vm_memory_high_watermark.relative": "0.6",
@@ -228,7 +229,7 @@ func memcached() *Service {
 			Role:    RoleControlPlane,
 			Scale:   ScaleWorker,
 			Profile: ProfileLight,
-			Command: []string{"memcached", "-u", "memcache", "-p", fmt.Sprint(MemcachedPort), "-m", "1024", "-c", "8192", "-U", "0"},
+			Command: []string{"memcached", "-u", "memcache", "-l", "0.0.0.0", "-p", fmt.Sprint(MemcachedPort), "-m", "1024", "-c", "8192", "-U", "0"},
 			Ports:   []Port{{Name: "memcache", Port: MemcachedPort}},
 			Probe:   tcpProbe(),
 		}},

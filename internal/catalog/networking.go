@@ -54,6 +54,7 @@ func neutronFiles() []ConfigFile {
 		{Name: "neutron.conf", Dir: neutronDir,
 			Defaults: v1.OsloFile{
 				"DEFAULT": {
+					"bind_host": "0.0.0.0",
 					"bind_port": "9696", "core_plugin": "ml2",
 					"dhcp_agents_per_network": "2", "l3_ha": "false",
 				},
