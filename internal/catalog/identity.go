@@ -54,7 +54,7 @@ func identity() *Service {
 				Volumes: api.Volumes,
 				Env:     []Env{{Name: "OS_BOOTSTRAP_PASSWORD", Secret: AdminSecret, Key: KeyPassword}},
 				Command: []string{"keystone-manage", "--config-file", "/etc/keystone/keystone.conf", "bootstrap",
-					"--bootstrap-username", "admin", "--bootstrap-project-name", "admin", "--bootstrap-role-name", "admin"},
+					"--bootstrap-username", AdminUser, "--bootstrap-project-name", AdminProject, "--bootstrap-role-name", "admin"},
 				Args: func(c *Context) []string {
 					return []string{
 						"--bootstrap-region-id", c.Spec.Region,

@@ -36,6 +36,8 @@ type pass struct {
 	// upgrade is where the upgrade stands, while one runs.
 	upgrade *lifecycle.Upgrade
 	owned   map[render.Key]client.Object
+	// pods are the deployment's pods, the cache's own copies: read only.
+	pods    []corev1.Pod
 	decided *lifecycle.Plan
 	// galera is the Galera cluster's record, nil without a database.
 	galera *galeraView
@@ -129,6 +131,7 @@ func (p *pass) plan(ctx context.Context) error {
 		client.MatchingLabels{render.LabelInstance: p.d.Name}, client.UnsafeDisableDeepCopy); err != nil {
 		return fmt.Errorf("listing the pods: %w", err)
 	}
+	p.pods = pods.Items
 	objects, needs := p.result.Objects, p.result.Needs
 	if p.from != nil {
 		p.planUpgrade(owned, pods.Items)
@@ -183,6 +186,7 @@ func (p *pass) status() {
 	s.Progress = fmt.Sprintf("%d/%d", pl.Ready, pl.Total)
 	s.Health = fmt.Sprintf("%d/%d", pl.Healthy, pl.Workloads)
 	s.Services = pl.Services
+	s.Tempest = tempestStatus(s.Tempest, p.pods, slices.Contains(p.result.Services, tempestService))
 	switch s.State {
 	case v1.StateApplied:
 		s.DeployedVersion = p.d.Spec.OpenStackVersion

@@ -59,7 +59,7 @@ func (r *OpenStackDeploymentReconciler) SetupWithManager(mgr ctrl.Manager, worke
 	// crashes) often changes nothing in its workload's status: a pass runs
 	// when what the deployment's status would say of a pod changes.
 	b = b.Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(deploymentOfPod),
-		builder.WithPredicates(troubleChanged()))
+		builder.WithPredicates(predicate.Or[client.Object](troubleChanged(), tempestReported())))
 	return b.Complete(r)
 }
 
@@ -124,6 +124,24 @@ func troubleOf(o client.Object) string {
 		return lifecycle.PodTrouble([]corev1.Pod{*p})
 	}
 	return ""
+}
+
+// tempestReported passes the update of a pod of the tempest Job that
+// starts to report a result: the Job's own update, which runs a pass
+// too, may reach the cache before the pod's.
+func tempestReported() predicate.Funcs {
+	return predicate.Funcs{
+		CreateFunc:  func(event.CreateEvent) bool { return false },
+		UpdateFunc:  func(e event.UpdateEvent) bool { return reports(e.ObjectOld) != reports(e.ObjectNew) },
+		DeleteFunc:  func(event.DeleteEvent) bool { return false },
+		GenericFunc: func(event.GenericEvent) bool { return false },
+	}
+}
+
+// reports says whether o is a pod that reports a Tempest result.
+func reports(o client.Object) bool {
+	p, ok := o.(*corev1.Pod)
+	return ok && lifecycle.TempestResult([]corev1.Pod{*p}) != nil
 }
 
 // deleting passes updates that mark a deployment for deletion.

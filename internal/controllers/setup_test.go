@@ -97,6 +97,24 @@ func TestPodWatch(t *testing.T) {
 			t.Errorf("%s: runs a pass %v, want %v", tc.name, tc.pass, tc.want)
 		}
 	}
+	finished := finishedPod("Passed", 1)
+	running := finished.DeepCopy()
+	running.Status.Phase, running.Status.ContainerStatuses = corev1.PodRunning, nil
+	r := tempestReported()
+	for _, tc := range []struct {
+		name string
+		pass bool
+		want bool
+	}{
+		{"a tempest pod reports its result", r.Update(event.UpdateEvent{ObjectOld: running, ObjectNew: &finished}), true},
+		{"a tempest pod runs on", r.Update(event.UpdateEvent{ObjectOld: running, ObjectNew: running}), false},
+		{"another pod changes", r.Update(event.UpdateEvent{ObjectOld: pending, ObjectNew: stuck}), false},
+		{"a tempest pod goes", r.Delete(event.DeleteEvent{Object: &finished}), false},
+	} {
+		if tc.pass != tc.want {
+			t.Errorf("%s: runs a pass %v, want %v", tc.name, tc.pass, tc.want)
+		}
+	}
 	got := deploymentOfPod(t.Context(), stuck)
 	if want := (types.NamespacedName{Namespace: "ns", Name: "cloud"}); len(got) != 1 || got[0].NamespacedName != want {
 		t.Errorf("the pod's deployment is %v, want %v", got, want)

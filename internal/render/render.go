@@ -75,6 +75,9 @@ func Render(d *v1.OpenStackDeployment, opts Options) (*Result, error) {
 			return nil, fmt.Errorf("rendering %s: %w", name, err)
 		}
 	}
+	if err := m.renderClouds(); err != nil {
+		return nil, err
+	}
 	m.renderIngress()
 	m.renderPrecache()
 	sortObjects(m.objects)
