@@ -172,6 +172,34 @@ type Features struct {
 	// Telemetry tunes metering, when the telemetry service is enabled.
 	// +optional
 	Telemetry TelemetryFeatures `json:"telemetry,omitempty"`
+
+	// Tempest chooses what the acceptance run tests, when the tempest
+	// service is enabled.
+	// +optional
+	Tempest TempestFeatures `json:"tempest,omitempty"`
+}
+
+// TempestFeatures chooses what the tempest Job runs. The Job creates what
+// Tempest needs (two flavors, a small image, and a public network on the
+// floating network's physnet when the cloud has none), runs the tests,
+// records the results on its volume and in status.tempest, and removes
+// what it created.
+type TempestFeatures struct {
+	// Regex selects the tests to run, as Tempest's --regex (a Python
+	// regular expression over test names, for example
+	// `^tempest\.api\.(identity|image)\.`). Empty runs the smoke tests.
+	// +optional
+	Regex string `json:"regex,omitempty"`
+
+	// ExcludeRegex leaves out the tests it matches.
+	// +optional
+	ExcludeRegex string `json:"excludeRegex,omitempty"`
+
+	// Concurrency is how many test workers run at once; 0 lets Tempest
+	// run one per CPU.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	Concurrency int32 `json:"concurrency,omitempty"`
 }
 
 // NeutronBackend is the networking implementation.

@@ -508,6 +508,9 @@ type Job struct {
 	Volumes []Volume
 	// Env are extra environment variables.
 	Env []Env
+	// OskBinary jobs run osk's own binary from OskDir in another image,
+	// as OskBinary components do (osk job tempest in Tempest's image).
+	OskBinary bool
 	// When decides whether the job runs; nil means always.
 	When func(c *Context) bool
 }

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"strconv"
+	"strings"
 
 	v1 "github.com/oskproject/osk/api/v1alpha1"
 )
@@ -29,16 +30,21 @@ var tempestServices = []struct{ service, option string }{
 	// every release osk supports has dropped it.
 }
 
-// tempest runs Tempest's smoke tests once every other service is ready, as
-// the cloud admin, with dynamic test credentials, through the internal
-// endpoints. The workspace, with the results (.stestr), lives on a volume.
-// Compute tests need [compute] image_ref and flavor_ref, which the
-// deployment sets in the service's overrides.
+// tempestWorkspace is Tempest's workspace on the Job's volume.
+const tempestWorkspace = "/var/lib/tempest/workspace"
+
+// tempest runs Tempest once every other service is ready: osk's own job
+// (osk job tempest, copied into Tempest's image) creates what the tests
+// need, completes tempest.conf with it and with the microversions the
+// APIs serve, runs the tests through the internal endpoints, keeps the
+// results on the Job's volume and reports their summary to the operator.
+// Keystone enforces scopes and the new default roles, so the identity
+// admin tests run system-scoped ([auth] admin_system).
 func tempest() *Service {
 	return &Service{
 		Name:        "tempest",
 		Project:     "tempest",
-		Description: "Tempest: runs the smoke tests against the cloud, results on a volume.",
+		Description: "Tempest: the acceptance run against the cloud, results on a volume and in status.tempest.",
 		DependsOn:   []string{"identity"},
 		Image:       "tempest",
 		Last:        true,
@@ -47,9 +53,10 @@ func tempest() *Service {
 			Dir:  "/etc/tempest",
 			Defaults: v1.OsloFile{
 				"auth": {
-					"admin_username":          "admin",
-					"admin_project_name":      "admin",
-					"admin_domain_name":       "Default",
+					"admin_username":          AdminUser,
+					"admin_project_name":      AdminProject,
+					"admin_domain_name":       AdminDomain,
+					"admin_system":            "all",
 					"use_dynamic_credentials": "true",
 				},
 				"identity":       {"auth_version": "v3", "v3_endpoint_type": "internal"},
@@ -66,26 +73,68 @@ func tempest() *Service {
 			},
 		}},
 		Jobs: []Job{{
-			Name:  "run",
-			Reads: []string{tempestConf},
+			Name:      "run",
+			Reads:     []string{tempestConf},
+			OskBinary: true,
 			// oslo.config's environment source keeps the password out of
-			// tempest.conf.
+			// tempest.conf, for Tempest and for osk's job alike.
 			Env:     []Env{{Name: "OS_AUTH__ADMIN_PASSWORD", Secret: AdminSecret, Key: KeyPassword}},
 			Volumes: []Volume{{Name: "results", Kind: VolumePersistent, MountPath: "/var/lib/tempest", Size: "1Gi"}},
-			Command: shell(`workspace=/var/lib/tempest/workspace
-[ -f "$workspace/.stestr.conf" ] || tempest init "$workspace"
-cd "$workspace"
-exec tempest run --config-file /etc/tempest/` + tempestConf + ` --smoke`),
+			Command: []string{OskDir + "/osk", "job", "tempest",
+				"--config", "/etc/tempest/" + tempestConf, "--workspace", tempestWorkspace},
+			Args: tempestArgs,
 		}},
-		Features: func(c *Context, f Files) {
-			f.Set(tempestConf, "identity", "uri_v3", c.KeystoneURL()+"/v3")
-			f.Set(tempestConf, "identity", "region", c.Spec.Region)
-			for _, s := range tempestServices {
-				f.Set(tempestConf, "service_available", s.option, strconv.FormatBool(c.Enabled(s.service)))
-			}
-			if c.Enabled("dashboard") {
-				f.Set(tempestConf, "dashboard", "dashboard_url", c.InternalURL("horizon", "server", 80, "/"))
-			}
-		},
+		Features: tempestFeatures,
+	}
+}
+
+// tempestArgs passes the floating network, then the test selection after
+// "--" to tempest run.
+func tempestArgs(c *Context) []string {
+	var args []string
+	if fn := c.Features.Neutron.FloatingNetwork; fn != nil && c.Enabled("networking") {
+		s := fn.Subnet
+		args = append(args, "--public-network", strings.Join([]string{fn.Physnet, s.Range, s.Gateway, s.PoolStart, s.PoolEnd}, ","))
+	}
+	t := c.Features.Tempest
+	args = append(args, "--")
+	if t.Regex != "" {
+		args = append(args, "--regex", t.Regex)
+	} else {
+		args = append(args, "--smoke")
+	}
+	if t.ExcludeRegex != "" {
+		args = append(args, "--exclude-regex", t.ExcludeRegex)
+	}
+	if t.Concurrency > 0 {
+		args = append(args, "--concurrency", strconv.Itoa(int(t.Concurrency)))
+	}
+	return args
+}
+
+// tempestFeatures tells Tempest what the cloud runs: which services, which
+// consoles, which backends.
+func tempestFeatures(c *Context, f Files) {
+	f.Set(tempestConf, "identity", "uri_v3", c.KeystoneURL()+"/v3")
+	f.Set(tempestConf, "identity", "region", c.Spec.Region)
+	for _, s := range tempestServices {
+		f.Set(tempestConf, "service_available", s.option, strconv.FormatBool(c.Enabled(s.service)))
+	}
+	if c.Enabled("dashboard") {
+		f.Set(tempestConf, "dashboard", "dashboard_url", c.InternalURL("horizon", "server", 80, "/"))
+	}
+	if c.Enabled("compute") {
+		console := c.Features.Nova.Console
+		f.Set(tempestConf, "compute-feature-enabled", "vnc_console", strconv.FormatBool(console == v1.ConsoleNoVNC))
+		f.Set(tempestConf, "compute-feature-enabled", "spice_console", strconv.FormatBool(console == v1.ConsoleSpice))
+		f.Set(tempestConf, "compute-feature-enabled", "serial_console", strconv.FormatBool(console == v1.ConsoleSerial))
+	}
+	if c.Enabled("networking") && c.Features.Neutron.Backend != v1.NeutronTungstenFabric {
+		// ML2's port_security extension driver is on (ml2_conf.ini).
+		f.Set(tempestConf, "network-feature-enabled", "port_security", "true")
+	}
+	if c.Enabled("block-storage") {
+		f.Set(tempestConf, "volume", "storage_protocol", "ceph")
+		f.Set(tempestConf, "volume-feature-enabled", "backup", strconv.FormatBool(c.Features.Cinder.Backup))
 	}
 }

@@ -18,7 +18,7 @@ func newJobCommand() *cobra.Command {
 		Use:   "job",
 		Short: "One-off tasks the operator runs in osk's image (idempotent)",
 	}
-	cmd.AddCommand(newDBInitCommand(), newRabbitInitCommand(), newKeystoneRegisterCommand(), newRotateKeysCommand())
+	cmd.AddCommand(newDBInitCommand(), newRabbitInitCommand(), newKeystoneRegisterCommand(), newRotateKeysCommand(), newTempestCommand())
 	return cmd
 }
 

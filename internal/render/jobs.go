@@ -131,6 +131,7 @@ func (m *model) renderJob(s *catalog.Service, j catalog.Job, base map[string][]b
 	l := m.labels(s, j.Name)
 	files := pick(base, j.Reads)
 	pod := m.jobPod(s, name, j.Name, j.Image, m.command(m.ctx, j.Command, j.Args), j.Env, j.Volumes, files)
+	m.addOskBinary(&workload{s: s, c: &catalog.Component{Name: j.Name, OskBinary: j.OskBinary}, ctx: m.ctx, name: name}, &pod)
 	podJSON, _ := json.Marshal(pod)
 	job := &batchv1.Job{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"},

@@ -1,12 +1,16 @@
 package render_test
 
 import (
+	"slices"
 	"testing"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 
+	v1 "github.com/oskproject/osk/api/v1alpha1"
 	"github.com/oskproject/osk/internal/lifecycle"
+	"github.com/oskproject/osk/internal/oslo"
+	"github.com/oskproject/osk/internal/render"
 )
 
 // TestTempestJobReportsItsResult checks that the Job the operator reads
@@ -29,5 +33,77 @@ func TestTempestJobReportsItsResult(t *testing.T) {
 	}
 	if p := c.TerminationMessagePath; p != "" && p != corev1.TerminationMessagePathDefault {
 		t.Errorf("container %s: terminationMessagePath %s; want %s (the default)", c.Name, p, corev1.TerminationMessagePathDefault)
+	}
+}
+
+// TestTempestJob checks what the tempest Job runs and the tempest.conf it
+// reads: osk's job in Tempest's image (osk copied in by an init
+// container), the floating network and the test selection from the spec,
+// the system-scoped admin Keystone's enforce_scope needs, and the
+// features the cloud runs.
+func TestTempestJob(t *testing.T) {
+	d := load(t, "full")
+	d.Spec.Features.Neutron.FloatingNetwork = &v1.FloatingNetwork{Physnet: "physnet1", Subnet: v1.FloatingSubnet{
+		Range: "203.0.113.0/24", Gateway: "203.0.113.1", PoolStart: "203.0.113.10", PoolEnd: "203.0.113.200"}}
+	d.Spec.Features.Tempest = v1.TempestFeatures{Regex: `^tempest\.api\.identity\.`, ExcludeRegex: "slow", Concurrency: 2}
+	res, err := render.Render(d, render.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var job *batchv1.Job
+	var etc *corev1.Secret
+	for _, o := range res.Objects {
+		switch o := o.(type) {
+		case *batchv1.Job:
+			if o.Name == lifecycle.TempestJob {
+				job = o
+			}
+		case *corev1.Secret:
+			if o.Name == "tempest-etc" {
+				etc = o
+			}
+		}
+	}
+	if job == nil || etc == nil {
+		t.Fatal("no tempest Job or tempest-etc Secret")
+	}
+	pod := job.Spec.Template.Spec
+	want := []string{"/osk/osk", "job", "tempest", "--config", "/etc/tempest/tempest.conf", "--workspace", "/var/lib/tempest/workspace",
+		"--public-network", "physnet1,203.0.113.0/24,203.0.113.1,203.0.113.10,203.0.113.200",
+		"--", "--regex", `^tempest\.api\.identity\.`, "--exclude-regex", "slow", "--concurrency", "2"}
+	if got := pod.Containers[0].Command; !slices.Equal(got, want) {
+		t.Errorf("command:\n got %q\nwant %q", got, want)
+	}
+	if len(pod.InitContainers) != 1 || pod.InitContainers[0].Name != "install-osk" {
+		t.Errorf("init containers %v, want install-osk copying osk into Tempest's image", pod.InitContainers)
+	}
+	conf, err := oslo.Parse(etc.Data["tempest.conf"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []struct{ section, key, want string }{
+		{"auth", "admin_system", "all"},
+		{"enforce_scope", "keystone", "true"},
+		{"service_available", "nova", "true"},
+		{"compute-feature-enabled", "vnc_console", "true"},
+		{"compute-feature-enabled", "spice_console", "false"},
+		{"network-feature-enabled", "port_security", "true"},
+		{"volume", "storage_protocol", "ceph"},
+	} {
+		if got, _ := conf.Get(o.section, o.key); got != o.want {
+			t.Errorf("tempest.conf [%s] %s = %q, want %q", o.section, o.key, got, o.want)
+		}
+	}
+	d.Spec.Features.Tempest = v1.TempestFeatures{}
+	d.Spec.Features.Neutron.FloatingNetwork = nil
+	if res, err = render.Render(d, render.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range res.Objects {
+		if j, ok := o.(*batchv1.Job); ok && j.Name == lifecycle.TempestJob {
+			if got := j.Spec.Template.Spec.Containers[0].Command; !slices.Equal(got[len(got)-2:], []string{"--", "--smoke"}) || slices.Contains(got, "--public-network") {
+				t.Errorf("by default the Job runs the smoke tests with no public network: %q", got)
+			}
+		}
 	}
 }

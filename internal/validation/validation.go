@@ -172,6 +172,9 @@ func validateFeatures(s *v1.OpenStackDeploymentSpec, p *field.Path) field.ErrorL
 	if f.Telemetry.Interval < 10 {
 		errs = append(errs, field.Invalid(p.Child("telemetry", "interval"), f.Telemetry.Interval, "must be at least 10 seconds"))
 	}
+	if f.Tempest.Concurrency < 0 {
+		errs = append(errs, field.Invalid(p.Child("tempest", "concurrency"), f.Tempest.Concurrency, "must be 0 (one worker per CPU) or more"))
+	}
 	return append(errs, validateGlanceReplicas(s, p)...)
 }
 

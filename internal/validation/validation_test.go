@@ -80,6 +80,8 @@ func TestValidate(t *testing.T) {
 			[]string{"spec.features.keystone.fernetRotation.schedule", "cron"}},
 		{"too few keys", func(d *v1.OpenStackDeployment) { d.Spec.Features.Keystone.FernetRotation.MaxActiveKeys = 2 },
 			[]string{"spec.features.keystone.fernetRotation.maxActiveKeys", "at least 3"}},
+		{"negative tempest concurrency", func(d *v1.OpenStackDeployment) { d.Spec.Features.Tempest.Concurrency = -1 },
+			[]string{"spec.features.tempest.concurrency", "0 (one worker per CPU) or more"}},
 		{"file store with replicas", func(d *v1.OpenStackDeployment) { d.Spec.Features.Glance.Backend = v1.StoreFile },
 			[]string{"spec.features.glance.backend", "exactly 1"}},
 		{"requests above limits", func(d *v1.OpenStackDeployment) {

@@ -130,10 +130,13 @@ func TestZedServices(t *testing.T) {
 			t.Error(err)
 		}
 	})
+	t.Run("admin credentials: system scope reads every project, project scope its own", func(t *testing.T) { checkAdminScopes(t, c) })
 	t.Run("placement: a resource provider", func(t *testing.T) { createResourceProvider(t, admin) })
 	t.Run("glance: an image uploaded and active", func(t *testing.T) { uploadImage(t, admin) })
 	t.Run("nova: a flavor", func(t *testing.T) { createFlavor(t, admin) })
 	t.Run("neutron: a network and a subnet", func(t *testing.T) { createNetwork(t, admin) })
+	t.Run("every API listens on its own address only", func(t *testing.T) { checkListeners(t, c) })
+	t.Run("tempest: the acceptance run passes", func(t *testing.T) { runTempest(t, c) })
 	t.Run("upgrade from zed to zed", func(t *testing.T) { upgradeInPlace(t, c, cinderUpgraded) })
 	t.Run("a failing upgrade step names its Job, command and output", func(t *testing.T) { failingStep(t, c) })
 }
