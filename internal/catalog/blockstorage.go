@@ -26,6 +26,9 @@ func blockStorage() *Service {
 	for _, c := range []*Component{&volume, &backup} {
 		c.Volumes = []Volume{cephVolume}
 		c.Reads = append(c.Reads, cinderRootwrap)
+		c.Privileges = &Privileges{Root: true, Capabilities: []string{"CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"},
+			Why: "converts images with qemu-img and changes the owner of volume files through rootwrap (sudo) as root, " +
+				"which needs sudo's user switch and root's file access, not the host"}
 	}
 	backup.When = func(c *Context) bool { return c.Features.Cinder.Backup }
 	return &Service{

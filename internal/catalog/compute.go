@@ -99,9 +99,10 @@ func consoleProxy(kind v1.ConsoleKind, binary string, port int32) Component {
 }
 
 func novaCompute() Component {
-	c := agent("compute", RoleCompute,
+	c := agent("compute", RoleCompute, hostAgent(whyComputeHost),
 		append(oslo("nova-compute", "/etc/nova", novaConf), "--config-file", NodeConfigDir+"/node.conf"), novaConf)
-	c.HostPID = true
+	// libvirt's QEMU processes are the host's.
+	c.Privileges.HostPID = true
 	c.Volumes = append(append([]Volume(nil), computeHostVolumes...), withWhen(cephVolume, func(ctx *Context) bool {
 		return ctx.Features.Nova.ImagesBackend == v1.ImagesCeph || ctx.Enabled("block-storage")
 	}))

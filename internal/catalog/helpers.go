@@ -70,18 +70,17 @@ func daemon(project, name string) Component {
 }
 
 // agent returns a component that runs on every node of a role with the
-// host's network and privileges.
-func agent(name, role string, command []string, reads ...string) Component {
+// privileges p, which say why it needs them.
+func agent(name, role string, p *Privileges, command []string, reads ...string) Component {
 	return Component{
-		Name:        name,
-		Kind:        DaemonSet,
-		Role:        role,
-		Scale:       ScaleNode,
-		Profile:     ProfileAgent,
-		Command:     command,
-		Reads:       reads,
-		HostNetwork: true,
-		Privileged:  true,
+		Name:       name,
+		Kind:       DaemonSet,
+		Role:       role,
+		Scale:      ScaleNode,
+		Profile:    ProfileAgent,
+		Command:    command,
+		Reads:      reads,
+		Privileges: p,
 	}
 }
 

@@ -112,7 +112,7 @@ func neutronComponents() []Component {
 		Reads:   []string{"neutron.conf", "plugins/ml2/ml2_conf.ini", "plugins/tungstenfabric/tf_plugin.ini"},
 		Workers: &Option{File: "neutron.conf", Section: "DEFAULT", Key: "api_workers"},
 	}
-	ovsAgent := agent("ovs-agent", RoleOpenVSwitch,
+	ovsAgent := agent("ovs-agent", RoleOpenVSwitch, hostAgent(whyHostNetworkAgent),
 		append(oslo("neutron-openvswitch-agent", neutronDir, "neutron.conf", "plugins/ml2/openvswitch_agent.ini"),
 			"--config-file", NodeConfigDir+"/node.conf"),
 		"neutron.conf", "plugins/ml2/openvswitch_agent.ini")
@@ -120,7 +120,7 @@ func neutronComponents() []Component {
 	ovsAgent.Volumes = ovsRunVolumes
 	ovsAgent.When = ovs
 
-	l3 := agent("l3-agent", RoleGateway, oslo("neutron-l3-agent", neutronDir, "neutron.conf", "l3_agent.ini"), "neutron.conf", "l3_agent.ini")
+	l3 := agent("l3-agent", RoleGateway, hostAgent(whyHostNetworkAgent), oslo("neutron-l3-agent", neutronDir, "neutron.conf", "l3_agent.ini"), "neutron.conf", "l3_agent.ini")
 	l3.Volumes, l3.When = ovsRunVolumes, ovs
 	l3.Layer = map[string]v1.OsloFile{"l3_agent.ini": {"DEFAULT": {"agent_mode": "legacy"}}}
 	l3dvr := l3
@@ -128,10 +128,10 @@ func neutronComponents() []Component {
 	l3dvr.Layer = map[string]v1.OsloFile{"l3_agent.ini": {"DEFAULT": {"agent_mode": "dvr"}}}
 	l3dvr.When = func(c *Context) bool { return ovs(c) && c.Features.Neutron.DVR }
 
-	dhcp := agent("dhcp-agent", RoleGateway, oslo("neutron-dhcp-agent", neutronDir, "neutron.conf", "dhcp_agent.ini"), "neutron.conf", "dhcp_agent.ini")
+	dhcp := agent("dhcp-agent", RoleGateway, hostAgent(whyHostNetworkAgent), oslo("neutron-dhcp-agent", neutronDir, "neutron.conf", "dhcp_agent.ini"), "neutron.conf", "dhcp_agent.ini")
 	dhcp.Volumes, dhcp.When = ovsRunVolumes, ovs
 
-	meta := agent("metadata-agent", RoleGateway, oslo("neutron-metadata-agent", neutronDir, "neutron.conf", "metadata_agent.ini"), "neutron.conf", "metadata_agent.ini")
+	meta := agent("metadata-agent", RoleGateway, hostAgent(whyMetadataAgent), oslo("neutron-metadata-agent", neutronDir, "neutron.conf", "metadata_agent.ini"), "neutron.conf", "metadata_agent.ini")
 	meta.When = ovs
 	metaDVR := meta
 	metaDVR.Name, metaDVR.Role = "metadata-agent-compute", RoleCompute
@@ -140,6 +140,11 @@ func neutronComponents() []Component {
 	return []Component{server, ovsAgent, l3, l3dvr, dhcp, meta, metaDVR,
 		ovnDatabase("nb", 6641), ovnDatabase("sb", 6642), ovnNorthd(), ovnController(), ovnMetadata(ovn)}
 }
+
+// whyMetadataAgent is why the metadata agents run as root on the host's
+// network.
+const whyMetadataAgent = "serves the metadata proxy socket that the haproxy processes of the L3 and DHCP agents, root in " +
+	"the host's network namespaces, connect to"
 
 // ovsRunVolumes give an agent the host's Open vSwitch socket and network
 // namespaces.
@@ -191,7 +196,8 @@ func ovnNorthd() Component {
 }
 
 func ovnController() Component {
-	c := agent("ovn-controller", RoleOpenVSwitch, nil)
+	c := agent("ovn-controller", RoleOpenVSwitch, hostAgent("programs the host's Open vSwitch (its database socket and "+
+		"datapath) with the flows of the node's ports"), nil)
 	c.Image = "ovn"
 	// $1 is the southbound database; NODE_NAME is set on every container.
 	c.Command = shell(`. ` + NodeConfigDir + `/node.env; ` +
@@ -207,7 +213,7 @@ func ovnController() Component {
 }
 
 func ovnMetadata(when func(*Context) bool) Component {
-	c := agent("ovn-metadata-agent", RoleCompute,
+	c := agent("ovn-metadata-agent", RoleCompute, hostAgent(whyHostNetworkAgent),
 		oslo("neutron-ovn-metadata-agent", neutronDir, "neutron.conf", "neutron_ovn_metadata_agent.ini"),
 		"neutron.conf", "neutron_ovn_metadata_agent.ini")
 	c.Volumes, c.When = ovsRunVolumes, when
