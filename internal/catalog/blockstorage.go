@@ -63,6 +63,8 @@ func blockStorage() *Service {
 					"state_path":                  "/var/lib/cinder",
 					"glance_catalog_info":         "image:glance:internalURL",
 					"rootwrap_config":             "/etc/cinder/" + cinderRootwrap,
+					// The scheduler answers its liveness check's pings.
+					"rpc_ping_enabled": "true",
 				},
 				"nova":             {"interface": "internal"},
 				"service_user":     {"send_service_user_token": "true"},
@@ -83,7 +85,7 @@ func blockStorage() *Service {
 				"use_syslog":   "false",
 			}}},
 		},
-		Components: []Component{api, daemon("cinder", "scheduler"), volume, backup},
+		Components: []Component{api, rpcServer(daemon("cinder", "scheduler"), "cinder-scheduler", "/etc/cinder/"+cinderConf, "cinder-scheduler"), volume, backup},
 		Jobs:       []Job{dbSync("cinder", cinderManage("db", "sync")...)},
 		Features:   cinderFeatures(uwsgi.Name),
 	}

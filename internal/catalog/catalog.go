@@ -318,6 +318,11 @@ type Component struct {
 	// their image's user (ImageRuntime), whose group is their fsGroup so
 	// that the mounted configuration Secrets and volumes are theirs.
 	Privileges *Privileges
+	// DrainSeconds, for servers of requests, is how long a stopping pod
+	// keeps serving after it left its Service's endpoints (a preStop
+	// sleep) before it is told to stop; it then has 30 s more to finish
+	// the requests in flight.
+	DrainSeconds int32
 	// Reads lists the configuration files the component reads, by name. A
 	// change to one of them rolls the component.
 	Reads []string
@@ -445,6 +450,10 @@ type Probe struct {
 	// LiveCommand, for exec checks, is the liveness check when it differs
 	// from the readiness check Command.
 	LiveCommand []string
+	// LiveTimeoutSeconds, for a liveness check slower than the default
+	// 5 s (an RPC round trip), is its time limit; it then runs every twice
+	// that, from two minutes after the container starts.
+	LiveTimeoutSeconds int32
 	// StartupSeconds, when set, is how long a starting container may take
 	// before its first successful check (a startup probe); liveness checks
 	// begin only after it.

@@ -55,9 +55,20 @@ func neutronFiles() []ConfigFile {
 			Defaults: v1.OsloFile{
 				"DEFAULT": {
 					"bind_port": "9696", "core_plugin": "ml2",
-					"dhcp_agents_per_network": "2", "l3_ha": "false",
+					"dhcp_agents_per_network": "2", "l3_ha": "false", "max_l3_agents_per_router": "2",
+					// The agents answer the liveness checks' pings.
+					"rpc_ping_enabled": "true",
 				},
-				"agent":            {"root_helper": "sudo neutron-rootwrap /etc/neutron/rootwrap.conf"},
+				"agent": {
+					"root_helper": "sudo neutron-rootwrap /etc/neutron/rootwrap.conf",
+					// One long-lived rootwrap process per agent rather than a
+					// sudo and a Python start per command.
+					"root_helper_daemon": "sudo neutron-rootwrap-daemon /etc/neutron/rootwrap.conf",
+				},
+				// neutron calls nova and placement on their internal
+				// endpoints, as every other service does.
+				"nova":             {"endpoint_type": "internal"},
+				"placement":        {"endpoint_type": "internal"},
 				"oslo_concurrency": {"lock_path": "/var/lib/neutron/tmp"},
 				"oslo_middleware":  {"enable_proxy_headers_parsing": "true"},
 			},
@@ -109,8 +120,11 @@ func neutronComponents() []Component {
 		Args:    serverArgs,
 		Ports:   []Port{{Name: "api", Port: 9696, Public: true}},
 		Probe:   tcpProbe(),
-		Reads:   []string{"neutron.conf", "plugins/ml2/ml2_conf.ini", "plugins/tungstenfabric/tf_plugin.ini"},
-		Workers: &Option{File: "neutron.conf", Section: "DEFAULT", Key: "api_workers"},
+		// neutron-server (oslo.service) finishes its requests on SIGTERM
+		// within graceful_shutdown_timeout.
+		DrainSeconds: drainSeconds,
+		Reads:        []string{"neutron.conf", "plugins/ml2/ml2_conf.ini", "plugins/tungstenfabric/tf_plugin.ini"},
+		Workers:      &Option{File: "neutron.conf", Section: "DEFAULT", Key: "api_workers"},
 	}
 	ovsAgent := agent("ovs-agent", RoleOpenVSwitch, hostAgent(whyHostNetworkAgent),
 		append(oslo("neutron-openvswitch-agent", neutronDir, "neutron.conf", "plugins/ml2/openvswitch_agent.ini"),
@@ -121,6 +135,7 @@ func neutronComponents() []Component {
 	ovsAgent.When = ovs
 
 	l3 := agent("l3-agent", RoleGateway, hostAgent(whyHostNetworkAgent), oslo("neutron-l3-agent", neutronDir, "neutron.conf", "l3_agent.ini"), "neutron.conf", "l3_agent.ini")
+	l3 = rpcServer(l3, "neutron-l3-agent", neutronDir+"/neutron.conf", "l3_agent")
 	l3.Volumes, l3.When = ovsRunVolumes, ovs
 	l3.Layer = map[string]v1.OsloFile{"l3_agent.ini": {"DEFAULT": {"agent_mode": "legacy"}}}
 	l3dvr := l3
@@ -129,6 +144,7 @@ func neutronComponents() []Component {
 	l3dvr.When = func(c *Context) bool { return ovs(c) && c.Features.Neutron.DVR }
 
 	dhcp := agent("dhcp-agent", RoleGateway, hostAgent(whyHostNetworkAgent), oslo("neutron-dhcp-agent", neutronDir, "neutron.conf", "dhcp_agent.ini"), "neutron.conf", "dhcp_agent.ini")
+	dhcp = rpcServer(dhcp, "neutron-dhcp-agent", neutronDir+"/neutron.conf", "dhcp_agent")
 	dhcp.Volumes, dhcp.When = ovsRunVolumes, ovs
 
 	meta := agent("metadata-agent", RoleGateway, hostAgent(whyMetadataAgent), oslo("neutron-metadata-agent", neutronDir, "neutron.conf", "metadata_agent.ini"), "neutron.conf", "metadata_agent.ini")
@@ -252,6 +268,10 @@ func neutronFeatures(c *Context, f Files) {
 		if n.DVR {
 			f.Set("l3_agent.ini", "DEFAULT", "agent_mode", "dvr_snat")
 		}
+		// Routers, and with DVR their source NAT, run on two gateway
+		// nodes with keepalived, so that losing one keeps them; the
+		// single size is a lab with one gateway.
+		f.Set("neutron.conf", "DEFAULT", "l3_ha", fmt.Sprint(c.Spec.Size != v1.SizeSingle))
 	}
 	physnets(c, f)
 	metadata := c.Host("nova", "metadata")

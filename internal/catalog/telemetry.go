@@ -95,6 +95,7 @@ func telemetryAlarming() *Service {
 			mainFile("aodh", v1.OsloFile{
 				"service_credentials": {"interface": "internalURL"},
 				"oslo_middleware":     {"enable_proxy_headers_parsing": "true"},
+				"oslo_concurrency":    {"lock_path": "/var/lib/aodh/tmp"},
 			}, standardWiring(
 				Wire{Kind: WireDatabase, Database: "aodh"},
 				Wire{Kind: WireCoordination},
@@ -141,6 +142,7 @@ func telemetryMetering() *Service {
 		Config: []ConfigFile{
 			mainFile("ceilometer", v1.OsloFile{
 				"service_credentials": {"interface": "internalURL"},
+				"oslo_concurrency":    {"lock_path": "/var/lib/ceilometer/tmp"},
 			}, []Wire{
 				{Kind: WireMessaging}, {Kind: WireNotifications}, {Kind: WireCache}, {Kind: WireLogging},
 				// The central agents share the polling out over etcd.

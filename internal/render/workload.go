@@ -174,6 +174,11 @@ func (m *model) podTemplate(w *workload, l map[string]string) corev1.PodTemplate
 			VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}}})
 	}
 	securePod(&spec, runtime(or(c.Image, w.s.Image)), c.Privileges)
+	if d := c.DrainSeconds; d > 0 {
+		spec.TerminationGracePeriodSeconds = ptr(int64(d) + 30)
+		spec.Containers[0].Lifecycle = &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{
+			Exec: &corev1.ExecAction{Command: []string{"sleep", fmt.Sprint(d)}}}}
+	}
 	ann := map[string]string{AnnotationConfigHash: hashFiles(w.files, spec.Containers[0].Image, strings.Join(m.nodeInterfaces(w), ","))}
 	return corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: l, Annotations: ann}, Spec: spec}
 }
@@ -201,6 +206,9 @@ func (m *model) mainContainer(w *workload) corev1.Container {
 			live.Exec = &corev1.ExecAction{Command: c.Probe.LiveCommand}
 		}
 		live.InitialDelaySeconds, live.FailureThreshold = 30, 6
+		if t := c.Probe.LiveTimeoutSeconds; t > 0 {
+			live.TimeoutSeconds, live.PeriodSeconds, live.InitialDelaySeconds, live.FailureThreshold = t, 2*t, 120, 3
+		}
 		if s := c.Probe.StartupSeconds; s > 0 {
 			start := *p
 			start.FailureThreshold = (s + start.PeriodSeconds - 1) / start.PeriodSeconds
