@@ -50,11 +50,10 @@ func keyManager() *Service {
 			mainFile("barbican", v1.OsloFile{
 				"DEFAULT": {"db_auto_create": "false"},
 				// The API hands orders to the worker over the bus.
-				"queue":            {"enable": "true"},
-				"secretstore":      {"enabled_secretstore_plugins": "store_crypto"},
-				"crypto":           {"enabled_crypto_plugins": "simple_crypto"},
-				"oslo_concurrency": {"lock_path": "/var/lib/barbican/tmp"},
-				"oslo_middleware":  {"enable_proxy_headers_parsing": "true"},
+				"queue":           {"enable": "true"},
+				"secretstore":     {"enabled_secretstore_plugins": "store_crypto"},
+				"crypto":          {"enabled_crypto_plugins": "simple_crypto"},
+				"oslo_middleware": {"enable_proxy_headers_parsing": "true"},
 			}, standardWiring(Wire{Kind: WireDatabase, Database: "barbican"})),
 			uwsgi,
 		},

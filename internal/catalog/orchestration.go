@@ -47,10 +47,9 @@ func orchestration() *Service {
 					// The engine answers its liveness check's pings.
 					"rpc_ping_enabled": "true",
 				},
-				"paste_deploy":     {"api_paste_config": openstackEtc + "/heat/api-paste.ini"},
-				"clients":          {"endpoint_type": "internalURL"},
-				"oslo_concurrency": {"lock_path": "/var/lib/heat/tmp"},
-				"oslo_middleware":  {"enable_proxy_headers_parsing": "true"},
+				"paste_deploy":    {"api_paste_config": openstackEtc + "/heat/api-paste.ini"},
+				"clients":         {"endpoint_type": "internalURL"},
+				"oslo_middleware": {"enable_proxy_headers_parsing": "true"},
 			}, standardWiring(
 				Wire{Kind: WireCache},
 				Wire{Kind: WireDatabase, Database: "heat"},

@@ -95,7 +95,6 @@ func telemetryAlarming() *Service {
 			mainFile("aodh", v1.OsloFile{
 				"service_credentials": {"interface": "internalURL"},
 				"oslo_middleware":     {"enable_proxy_headers_parsing": "true"},
-				"oslo_concurrency":    {"lock_path": "/var/lib/aodh/tmp"},
 			}, standardWiring(
 				Wire{Kind: WireDatabase, Database: "aodh"},
 				Wire{Kind: WireCoordination},
