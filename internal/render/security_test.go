@@ -266,3 +266,24 @@ func TestImageProblems(t *testing.T) {
 		}
 	}
 }
+
+// TestLivenessAndDrain checks that the RPC servers get a liveness check
+// of their own (the RPC ping, slower than the readiness check) and the API
+// servers a drain before they stop.
+func TestLivenessAndDrain(t *testing.T) {
+	objs := renderExample(t, "full", nil).Objects
+	for _, name := range []string{"Deployment/nova-conductor", "Deployment/nova-scheduler", "Deployment/cinder-scheduler", "Deployment/heat-engine"} {
+		spec, _ := podSpec(find(objs, name))
+		live := spec.Containers[0].LivenessProbe
+		if live == nil || live.Exec == nil || !slices.Contains(live.Exec.Command, "python3") || live.TimeoutSeconds < 30 {
+			t.Errorf("%s: liveness %+v, want the RPC ping with a 30 s limit", name, live)
+		}
+	}
+	for _, name := range []string{"Deployment/nova-api", "Deployment/keystone-api", "Deployment/neutron-server", "Deployment/glance-api"} {
+		spec, _ := podSpec(find(objs, name))
+		pre := spec.Containers[0].Lifecycle
+		if pre == nil || pre.PreStop == nil || spec.TerminationGracePeriodSeconds == nil || *spec.TerminationGracePeriodSeconds < 30 {
+			t.Errorf("%s: no preStop drain and grace period (%+v, %v)", name, pre, spec.TerminationGracePeriodSeconds)
+		}
+	}
+}
