@@ -6,7 +6,7 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 ARG VERSION=dev
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/oskproject/osk/internal/cli.Version=${VERSION}" -o /osk ./cmd/osk
+RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/oskproject/osk/internal/catalog.OskVersion=${VERSION}" -o /osk ./cmd/osk
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /osk /usr/local/bin/osk

@@ -5,7 +5,7 @@ GO            ?= go
 BIN           := $(CURDIR)/bin
 CONTROLLER_GEN := $(BIN)/controller-gen
 VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS       := -X github.com/oskproject/osk/internal/cli.Version=$(VERSION)
+LDFLAGS       := -X github.com/oskproject/osk/internal/catalog.OskVersion=$(VERSION)
 
 .PHONY: bench-operator all build test test-unit test-sandbox generate manifests verify vet fmt golden bench bench-sandbox sandbox demo demo-down
 

@@ -26,6 +26,9 @@ func blockStorage() *Service {
 	for _, c := range []*Component{&volume, &backup} {
 		c.Volumes = []Volume{cephVolume}
 		c.Reads = append(c.Reads, cinderRootwrap)
+		c.Privileges = &Privileges{Root: true, Capabilities: []string{"CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"},
+			Why: "converts images with qemu-img and changes the owner of volume files through rootwrap (sudo) as root, " +
+				"which needs sudo's user switch and root's file access, not the host"}
 	}
 	backup.When = func(c *Context) bool { return c.Features.Cinder.Backup }
 	return &Service{
@@ -60,6 +63,8 @@ func blockStorage() *Service {
 					"state_path":                  "/var/lib/cinder",
 					"glance_catalog_info":         "image:glance:internalURL",
 					"rootwrap_config":             "/etc/cinder/" + cinderRootwrap,
+					// The scheduler answers its liveness check's pings.
+					"rpc_ping_enabled": "true",
 				},
 				"nova":             {"interface": "internal"},
 				"service_user":     {"send_service_user_token": "true"},
@@ -80,7 +85,7 @@ func blockStorage() *Service {
 				"use_syslog":   "false",
 			}}},
 		},
-		Components: []Component{api, daemon("cinder", "scheduler"), volume, backup},
+		Components: []Component{api, rpcServer(daemon("cinder", "scheduler"), "cinder-scheduler", "/etc/cinder/"+cinderConf, "cinder-scheduler"), volume, backup},
 		Jobs:       []Job{dbSync("cinder", cinderManage("db", "sync")...)},
 		Features:   cinderFeatures(uwsgi.Name),
 	}

@@ -61,6 +61,11 @@ const (
 	ProfileWorker   Profile = "worker"
 	ProfileAgent    Profile = "agent"
 	ProfileDatabase Profile = "database"
+	// ProfileInit is an init container that copies or writes a few files.
+	ProfileInit Profile = "init"
+	// ProfileJob is a one-off or periodic job (schema migrations, key
+	// rotation, registration).
+	ProfileJob Profile = "job"
 )
 
 // Service is one service osk can run.
@@ -308,12 +313,16 @@ type Component struct {
 	Ports []Port
 	// Probe checks readiness and liveness.
 	Probe Probe
-	// FSGroup is the group the image's user runs as; pods get it as their
-	// fsGroup so that the mounted configuration Secrets are readable.
-	FSGroup int64
-	// HostNetwork, HostPID and Privileged are needed by agents that manage
-	// the host's network, processes or hardware.
-	HostNetwork, HostPID, Privileged bool
+	// Privileges, for the components that need more than the restricted
+	// default (see Privileges), say what and why. Unprivileged pods run as
+	// their image's user (ImageRuntime), whose group is their fsGroup so
+	// that the mounted configuration Secrets and volumes are theirs.
+	Privileges *Privileges
+	// DrainSeconds, for servers of requests, is how long a stopping pod
+	// keeps serving after it left its Service's endpoints (a preStop
+	// sleep) before it is told to stop; it then has 30 s more to finish
+	// the requests in flight.
+	DrainSeconds int32
 	// Reads lists the configuration files the component reads, by name. A
 	// change to one of them rolls the component.
 	Reads []string
@@ -329,6 +338,11 @@ type Component struct {
 	// container of the osk image copies it (osk galera start in the
 	// MariaDB image).
 	OskBinary bool
+	// ListsSecrets, when set, says why the component's service account may
+	// list every Secret of the namespace: a controller whose informers list
+	// and watch Secrets, which RBAC cannot narrow by name. Without it a
+	// component reads at most the Secrets it names.
+	ListsSecrets string
 	// ConfigMaps name the ConfigMaps the component's pods create and update
 	// themselves (Galera's coordination record); its service account may
 	// get and update them and create ConfigMaps. osk neither renders nor
@@ -376,8 +390,11 @@ type Container struct {
 	Image string
 	// Command runs it.
 	Command []string
-	// Privileged is true when it manages the host.
-	Privileged bool
+	// Privileges, when it needs more than the restricted default; the
+	// pod-level ones are the component's.
+	Privileges *Privileges
+	// Profile is its resource class; ProfileLight when empty.
+	Profile Profile
 	// Env are extra environment variables.
 	Env []Env
 	// When decides whether the container runs; nil means always.
@@ -433,6 +450,10 @@ type Probe struct {
 	// LiveCommand, for exec checks, is the liveness check when it differs
 	// from the readiness check Command.
 	LiveCommand []string
+	// LiveTimeoutSeconds, for a liveness check slower than the default
+	// 5 s (an RPC round trip), is its time limit; it then runs every twice
+	// that, from two minutes after the container starts.
+	LiveTimeoutSeconds int32
 	// StartupSeconds, when set, is how long a starting container may take
 	// before its first successful check (a startup probe); liveness checks
 	// begin only after it.
@@ -569,9 +590,6 @@ type CronJob struct {
 	Volumes []Volume
 	// Env are extra environment variables.
 	Env []Env
-	// FSGroup, when set, is the pods' fsGroup: the group its image runs
-	// as, so that it may write to its claims.
-	FSGroup int64
 	// UpdatesSecrets names the Secrets the job rewrites (key rotation);
 	// its service account gets the right to read and update them.
 	UpdatesSecrets []string

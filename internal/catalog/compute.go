@@ -43,6 +43,8 @@ func compute() *Service {
 					"compute_driver": "libvirt.LibvirtDriver", "instances_path": "/var/lib/nova/instances",
 					"state_path": "/var/lib/nova", "metadata_listen_port": "8775", "osapi_compute_listen_port": "8774",
 					"metadata_listen": "0.0.0.0", "osapi_compute_listen": "0.0.0.0",
+					// The RPC servers answer the liveness checks' pings.
+					"rpc_ping_enabled": "true",
 				},
 				"api":              {"auth_strategy": "keystone"},
 				"conductor":        {"workers": "2"},
@@ -52,6 +54,9 @@ func compute() *Service {
 				"oslo_middleware":  {"enable_proxy_headers_parsing": "true"},
 				"wsgi":             {"api_paste_config": "/etc/nova/api-paste.ini"},
 				"service_user":     {"send_service_user_token": "true"},
+				// Rolling upgrades: services pin their RPC to the oldest
+				// nova-compute running.
+				"upgrade_levels": {"compute": "auto"},
 			}, standardWiring(
 				Wire{Kind: WireCache},
 				Wire{Kind: WireDatabase, Database: "nova"},
@@ -69,8 +74,8 @@ func compute() *Service {
 		},
 		Components: []Component{
 			api, metadata,
-			daemon("nova", "scheduler"),
-			daemon("nova", "conductor"),
+			rpcServer(daemon("nova", "scheduler"), "nova-scheduler", "/etc/nova/"+novaConf, "scheduler"),
+			rpcServer(daemon("nova", "conductor"), "nova-conductor", "/etc/nova/"+novaConf, "conductor"),
 			consoleProxy(v1.ConsoleNoVNC, "novncproxy", 6080),
 			consoleProxy(v1.ConsoleSpice, "spicehtml5proxy", 6082),
 			consoleProxy(v1.ConsoleSerial, "serialproxy", 6083),
@@ -100,13 +105,16 @@ func consoleProxy(kind v1.ConsoleKind, binary string, port int32) Component {
 }
 
 func novaCompute() Component {
-	c := agent("compute", RoleCompute,
+	c := agent("compute", RoleCompute, hostAgent(whyComputeHost),
 		append(oslo("nova-compute", "/etc/nova", novaConf), "--config-file", NodeConfigDir+"/node.conf"), novaConf)
-	c.HostPID = true
+	// libvirt's QEMU processes are the host's.
+	c.Privileges.HostPID = true
 	c.Volumes = append(append([]Volume(nil), computeHostVolumes...), withWhen(cephVolume, func(ctx *Context) bool {
 		return ctx.Features.Nova.ImagesBackend == v1.ImagesCeph || ctx.Enabled("block-storage")
 	}))
 	c.Probe = processProbe("nova-compute")
+	// Instances that ran when the node went down start again with it.
+	c.Layer = map[string]v1.OsloFile{novaConf: {"DEFAULT": {"resume_guests_state_on_host_boot": "true"}}}
 	migration := func(ctx *Context) string {
 		if ctx.Features.Nova.LiveMigrationInterface != "" {
 			return ctx.Features.Nova.LiveMigrationInterface

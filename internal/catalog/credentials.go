@@ -39,6 +39,11 @@ const (
 // CredentialSecret returns the name of a project's credential Secret.
 func CredentialSecret(project string) string { return project + "-credentials" }
 
+// KeyMemcacheSecret is the key, in each service's credential Secret, of
+// the key keystonemiddleware encrypts and signs the tokens it caches in
+// memcached with ([keystone_authtoken] memcache_secret_key).
+const KeyMemcacheSecret = "memcache-secret-key"
+
 // KeyMetadataSecret is the key of nova's credential Secret holding the
 // metadata proxy's shared secret.
 const KeyMetadataSecret = "metadata-secret"

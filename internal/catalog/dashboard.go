@@ -37,6 +37,9 @@ func dashboard() *Service {
 ln -sf /etc/openstack-dashboard/`+horizonSettings+` "$site/openstack_dashboard/local/`+horizonSettings+`"
 python3 -m django collectstatic --noinput
 python3 -m django compress --force`, server.Command)
+	server.Privileges = &Privileges{WritableRoot: true,
+		Why: "Horizon reads its settings only from its package's directory, so the start links them there, " +
+			"and collects and compresses its static files for them, inside the image's site-packages"}
 	server.Env = []Env{
 		{Name: "DJANGO_SETTINGS_MODULE", Value: "openstack_dashboard.settings"},
 		{Name: "HORIZON_SECRET_KEY", Secret: CredentialSecret("horizon"), Key: horizonSecretKey},

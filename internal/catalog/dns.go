@@ -29,6 +29,7 @@ func dns() *Service {
 	// Designate's WSGI application reads /etc/designate/api-paste.ini and
 	// nothing else.
 	api.Command = prepared(linkShipped("designate", "api-paste.ini"), api.Command)
+	api.Volumes = append(api.Volumes, etcVolume("designate"))
 	mdns := designateDaemon("mdns")
 	mdns.Ports = []Port{{Name: "mdns", Port: mdnsPort}}
 	mdns.Probe = tcpProbe()
@@ -193,9 +194,7 @@ func powerdns() *Service {
 				{Name: "api", Port: powerdnsAPIPort},
 			},
 			Probe: tcpProbe(),
-			// The PowerDNS image runs as pdns (uid and gid 953).
-			FSGroup: 953,
-			Reads:   []string{"pdns.conf"},
+			Reads: []string{"pdns.conf"},
 			Env: []Env{
 				{Name: "GMYSQL_PASSWORD", Secret: creds, Key: KeyDatabasePassword},
 				{Name: "PDNS_API_KEY", Secret: creds, Key: powerdnsAPIKey},

@@ -44,8 +44,14 @@ func wsgiAPI(project, name string, port int32, script, conf string, probe Probe)
 			"exit-on-reload":  "false",
 			"add-header":      "Connection: close",
 			"procname-prefix": project + "-" + name + " ",
+			// SIGTERM stops uWSGI gracefully: the workers finish the
+			// requests they hold (at most 25 s) before they exit.
+			"hook-master-start":   "unix_signal:15 gracefully_kill_them_all",
+			"worker-reload-mercy": "25",
+			"reload-mercy":        "25",
 		}},
 	}
+	c.DrainSeconds = drainSeconds
 	return c, f
 }
 
@@ -70,18 +76,17 @@ func daemon(project, name string) Component {
 }
 
 // agent returns a component that runs on every node of a role with the
-// host's network and privileges.
-func agent(name, role string, command []string, reads ...string) Component {
+// privileges p, which say why it needs them.
+func agent(name, role string, p *Privileges, command []string, reads ...string) Component {
 	return Component{
-		Name:        name,
-		Kind:        DaemonSet,
-		Role:        role,
-		Scale:       ScaleNode,
-		Profile:     ProfileAgent,
-		Command:     command,
-		Reads:       reads,
-		HostNetwork: true,
-		Privileged:  true,
+		Name:       name,
+		Kind:       DaemonSet,
+		Role:       role,
+		Scale:      ScaleNode,
+		Profile:    ProfileAgent,
+		Command:    command,
+		Reads:      reads,
+		Privileges: p,
 	}
 }
 
@@ -114,6 +119,42 @@ func httpProbe(path string) Probe { return Probe{Kind: ProbeHTTP, Path: path} }
 
 // tcpProbe checks that the component's main port accepts connections.
 func tcpProbe() Probe { return Probe{Kind: ProbeTCP} }
+
+// drainSeconds is how long a stopping API pod keeps serving while the
+// endpoints and the ingress forget it.
+const drainSeconds = 10
+
+// rpcServer is a component that serves oslo.messaging RPC on topic at its
+// host name: ready while its process runs, alive while it answers an RPC
+// ping. The ping (oslo.messaging's oslo_rpc_server_ping, answered when
+// [DEFAULT] rpc_ping_enabled is on) goes through the bus to the server's
+// own queue and back, so it fails when the process hangs (its event loop
+// blocked, its bus connection lost) and not merely when it exits; it
+// does not prove that the service's own work (a database, a hypervisor)
+// goes on.
+func rpcServer(c Component, process, conf, topic string) Component {
+	c.Probe = processProbe(process)
+	c.Probe.LiveCommand = []string{"python3", "-c", rpcPingScript, conf, topic}
+	c.Probe.LiveTimeoutSeconds = 30
+	return c
+}
+
+// rpcPingScript calls oslo_rpc_server_ping on the server of a topic at
+// this host (oslo.config's default host is the host name), with the
+// transport of a service's file: python3 -c script <file> <topic>.
+const rpcPingScript = `import socket, sys
+from oslo_config import cfg
+import oslo_messaging as messaging
+conf = cfg.ConfigOpts()
+conf(["--config-file", sys.argv[1]], default_config_files=[])
+transport = messaging.get_rpc_transport(conf)
+target = messaging.Target(topic=sys.argv[2], server=socket.gethostname())
+if hasattr(messaging, "get_rpc_client"):
+    client = messaging.get_rpc_client(transport, target, timeout=20)
+else:
+    client = messaging.RPCClient(transport, target, timeout=20)
+client.call({}, "oslo_rpc_server_ping")
+`
 
 // processProbe checks that a process of the given name runs in the pod.
 func processProbe(name string) Probe {

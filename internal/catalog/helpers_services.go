@@ -56,9 +56,17 @@ func prepared(setup string, cmd []string) []string {
 }
 
 // linkShipped is a shell step that links a file the project ships into
-// /etc/<project>, for code that looks for it only there.
+// /etc/<project>, for code that looks for it only there. The component
+// needs etcVolume(project) to write there.
 func linkShipped(project, file string) string {
 	return fmt.Sprintf("ln -sf %s/%s/%s /etc/%s/%s", openstackEtc, project, file, project, file)
+}
+
+// etcVolume makes /etc/<project> writable (an emptyDir under the
+// configuration files mounted into it), for components that add files
+// there when they start.
+func etcVolume(project string) Volume {
+	return Volume{Name: "etc-" + project, Kind: VolumeEmpty, MountPath: "/etc/" + project}
 }
 
 // shellArgs runs a script with sh -ec; the arguments a job computes (Args)

@@ -24,9 +24,10 @@ func image() *Service {
 			Name: "glance-api.conf",
 			Dir:  "/etc/glance",
 			Defaults: v1.OsloFile{
-				"DEFAULT":         {"bind_port": "9292", "bind_host": "0.0.0.0"},
-				"paste_deploy":    {"flavor": "keystone"},
-				"oslo_middleware": {"enable_proxy_headers_parsing": "true"},
+				"DEFAULT":          {"bind_port": "9292", "bind_host": "0.0.0.0"},
+				"paste_deploy":     {"flavor": "keystone"},
+				"oslo_middleware":  {"enable_proxy_headers_parsing": "true"},
+				"oslo_concurrency": {"lock_path": "/var/lib/glance/tmp"},
 			},
 			Wiring: []Wire{
 				{Kind: WireDatabase, Database: "glance"}, {Kind: WireNotifications},
@@ -43,7 +44,10 @@ func image() *Service {
 			Command: oslo("glance-api", "/etc/glance", "glance-api.conf"),
 			Ports:   []Port{{Name: "api", Port: 9292, Public: true}},
 			Probe:   httpProbe("/healthcheck"),
-			Reads:   []string{"glance-api.conf"},
+			// glance-api stops at once on SIGTERM: the drain is all the grace
+			// its requests get.
+			DrainSeconds: drainSeconds,
+			Reads:        []string{"glance-api.conf"},
 			Volumes: []Volume{
 				withWhen(cephVolume, glanceFile(false)),
 				{Name: "images", Kind: VolumePersistent, MountPath: "/var/lib/glance/images", Size: "50Gi", When: glanceFile(true)},

@@ -19,27 +19,40 @@ var openstackImages = []string{
 
 // infraImages are the images that do not follow the OpenStack release.
 var infraImages = map[string]string{
-	"mariadb":     "docker.io/library/mariadb:10.11",
-	"rabbitmq":    "docker.io/library/rabbitmq:3.13-management",
-	"memcached":   "docker.io/library/memcached:1.6",
-	"etcd":        "quay.io/coreos/etcd:v3.5.21",
-	"ingress":     "registry.k8s.io/ingress-nginx/controller:v1.12.1",
-	"openvswitch": "quay.io/airshipit/openvswitch:latest-ubuntu_jammy",
+	"mariadb":   "docker.io/library/mariadb:10.11",
+	"rabbitmq":  "docker.io/library/rabbitmq:3.13-management",
+	"memcached": "docker.io/library/memcached:1.6",
+	"etcd":      "quay.io/coreos/etcd:v3.5.21",
+	"ingress":   "registry.k8s.io/ingress-nginx/controller:v1.12.1",
+	// A dated weekly build of OpenStack-Helm's image, not the moving
+	// latest-ubuntu_jammy.
+	"openvswitch": "quay.io/airshipit/openvswitch:ubuntu_jammy-20250303",
 	"ovn":         "quay.io/airshipit/ovn:ubuntu_jammy",
 	"powerdns":    "docker.io/powerdns/pdns-auth-49:4.9.4",
 	"pause":       "registry.k8s.io/pause:3.10",
-	"osk":         "ghcr.io/oskproject/osk:latest",
 }
+
+// OskVersion is osk's version, stamped at build time with
+// -ldflags "-X github.com/oskproject/osk/internal/catalog.OskVersion=...";
+// osk's own image is the one of this version.
+var OskVersion = "dev"
+
+// oskRepository is where osk's image is published, one tag per version.
+const oskRepository = "ghcr.io/oskproject/osk"
+
+// OskImage is osk's image of this build's version.
+func OskImage() string { return oskRepository + ":" + OskVersion }
 
 // DefaultImages returns every image of a release by catalog image name.
 func DefaultImages(r release.Release) map[string]string {
-	images := make(map[string]string, len(openstackImages)+len(infraImages))
+	images := make(map[string]string, len(openstackImages)+len(infraImages)+1)
 	for _, name := range openstackImages {
 		images[name] = openstackRegistry + "/" + name + ":" + r.ImageTag
 	}
 	for name, ref := range infraImages {
 		images[name] = ref
 	}
+	images["osk"] = OskImage()
 	return images
 }
 

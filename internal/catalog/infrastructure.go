@@ -71,7 +71,6 @@ func database() *Service {
 				"--mysql-address=127.0.0.1:3306", "--status-file=" + galeraRun + "/status.json"},
 			OskBinary:  true,
 			ConfigMaps: []string{GaleraRecord},
-			FSGroup:    999,
 			Ports: []Port{
 				{Name: "mysql", Port: DatabasePort}, {Name: "wsrep", Port: GaleraPort},
 				{Name: "ist", Port: 4568}, {Name: "sst", Port: 4444},
@@ -128,7 +127,9 @@ var backupAgent = Container{
 		{Name: "MARIADB_ROOT_PASSWORD", Secret: DatabaseRootSecret, Key: KeyPassword},
 		{Name: "MARIADB_BACKUP_TOKEN", Secret: DatabaseRootSecret, Key: KeyBackupToken},
 	},
-	When: backupEnabled,
+	// mariabackup reads the member's data while it streams it.
+	Profile: ProfileWorker,
+	When:    backupEnabled,
 }
 
 // backupJob is the CronJob mariadb-backup-<kind> that takes one kind of
@@ -144,10 +145,8 @@ func backupJob(kind string, schedule func(v1.DatabaseBackup) string) CronJob {
 		},
 		Volumes: []Volume{{Name: "backup", Kind: VolumePersistent, MountPath: "/backup", Claim: BackupClaim,
 			SizeFrom: func(c *Context) string { return c.Features.Database.Backup.Size }}},
-		Env: []Env{{Name: "MARIADB_BACKUP_TOKEN", Secret: DatabaseRootSecret, Key: KeyBackupToken}},
-		// The osk image's user (distroless nonroot) writes the backups.
-		FSGroup: 65532,
-		When:    backupEnabled,
+		Env:  []Env{{Name: "MARIADB_BACKUP_TOKEN", Secret: DatabaseRootSecret, Key: KeyBackupToken}},
+		When: backupEnabled,
 	}
 }
 
@@ -293,6 +292,14 @@ func ingress() *Service {
 			Ports:        []Port{{Name: "http", Port: 8080, ServicePort: 80}, {Name: "https", Port: 8443, ServicePort: 443}},
 			LoadBalancer: true,
 			Probe:        Probe{Kind: ProbeHTTP, Port: 10254, Path: "/healthz"},
+			// Until the ingress runs in a namespace of its own (issue 14's
+			// namespace layout), it shares the control plane's.
+			ListsSecrets: "ingress-nginx finds the TLS certificates of its Ingresses through an informer that lists and " +
+				"watches every Secret of the namespace it serves; a list cannot be limited by name",
+			Privileges: &Privileges{WritableRoot: true,
+				Why: "ingress-nginx writes the nginx.conf it renders and the certificates it serves into /etc/nginx and " +
+					"/etc/ingress-controller, beside files of the image, where an emptyDir would hide them; " +
+					"upstream does not support a read-only root filesystem"},
 		}},
 	}
 }
@@ -322,13 +329,14 @@ func openvswitch() *Service {
 			return c.Enabled("networking") && c.Features.Neutron.Backend != v1.NeutronTungstenFabric
 		},
 		Components: []Component{{
-			Name:        "vswitchd",
-			Kind:        DaemonSet,
-			Role:        RoleOpenVSwitch,
-			Scale:       ScaleNode,
-			Profile:     ProfileAgent,
-			HostNetwork: true,
-			Privileged:  true,
+			Name:    "vswitchd",
+			Kind:    DaemonSet,
+			Role:    RoleOpenVSwitch,
+			Scale:   ScaleNode,
+			Profile: ProfileAgent,
+			Privileges: &Privileges{Root: true, Privileged: true, HostNetwork: true,
+				Why: "ovs-vswitchd is the host's virtual switch: it drives the kernel datapath, creates the bridges' " +
+					"interfaces in the host's network and locks its memory"},
 			Command: shell(`mkdir -p /run/openvswitch; ` +
 				`while [ ! -S /run/openvswitch/db.sock ]; do sleep 1; done; ` +
 				`exec ovs-vswitchd unix:/run/openvswitch/db.sock --mlockall --pidfile=/run/openvswitch/ovs-vswitchd.pid`),
@@ -338,7 +346,10 @@ func openvswitch() *Service {
 				Command: shell(`[ -f /var/lib/openvswitch/conf.db ] || ovsdb-tool create /var/lib/openvswitch/conf.db; ` +
 					`exec ovsdb-server /var/lib/openvswitch/conf.db --remote=punix:/run/openvswitch/db.sock ` +
 					`--pidfile=/run/openvswitch/ovsdb-server.pid`),
-				Privileged: true,
+				Privileges: &Privileges{Root: true,
+					Why: "owns the host's Open vSwitch database and socket (host directories owned by root), which root " +
+						"agents use"},
+				Profile: ProfileAgent,
 			}},
 			Volumes: []Volume{
 				{Name: "run", Kind: VolumeHostPath, Source: "/run/openvswitch", MountPath: "/run/openvswitch"},
@@ -366,18 +377,19 @@ func libvirt() *Service {
 			}}},
 		},
 		Components: []Component{{
-			Name:        "libvirtd",
-			Kind:        DaemonSet,
-			Role:        RoleCompute,
-			Scale:       ScaleNode,
-			Profile:     ProfileAgent,
-			HostNetwork: true,
-			HostPID:     true,
-			Privileged:  true,
-			Command:     []string{"libvirtd", "--listen"},
-			Probe:       Probe{Kind: ProbeExec, Command: []string{"virsh", "connect"}},
-			Reads:       []string{"libvirtd.conf", "qemu.conf"},
-			Volumes:     computeHostVolumes,
+			Name:    "libvirtd",
+			Kind:    DaemonSet,
+			Role:    RoleCompute,
+			Scale:   ScaleNode,
+			Profile: ProfileAgent,
+			Privileges: &Privileges{Root: true, Privileged: true, HostNetwork: true, HostPID: true, WritableRoot: true,
+				Why: "libvirtd runs the instances' QEMU processes on the host: devices, cgroups, network taps, " +
+					"the host's process table, and its own state (domain definitions, logs, caches) under /etc, " +
+					"/var/log and /var/cache of the image"},
+			Command: []string{"libvirtd", "--listen"},
+			Probe:   Probe{Kind: ProbeExec, Command: []string{"virsh", "connect"}},
+			Reads:   []string{"libvirtd.conf", "qemu.conf"},
+			Volumes: computeHostVolumes,
 		}},
 	}
 }

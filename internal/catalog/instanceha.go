@@ -21,6 +21,7 @@ func instanceHA() *Service {
 	// Masakari's WSGI application reads /etc/masakari/api-paste.ini and
 	// nothing else.
 	api.Command = prepared(linkShipped("masakari", "api-paste.ini"), api.Command)
+	api.Volumes = append(api.Volumes, etcVolume("masakari"))
 	engine := daemon("masakari", "engine")
 	// The engine calls Nova as the "privileged user", masakari's service user.
 	novaPassword := Env{Name: "OS_DEFAULT__OS_PRIVILEGED_USER_PASSWORD", Secret: CredentialSecret("masakari"), Key: KeyKeystonePassword}
@@ -98,9 +99,9 @@ func instanceHA() *Service {
 // masakari-monitors image has none of them, so the monitors run only when
 // the deployment sets its own image for them.
 func masakariMonitor(kind string) Component {
-	c := agent(kind+"-monitor", RoleCompute, oslo("masakari-"+kind+"monitor", monitorsDir, monitorsConf), monitorsConf)
+	c := agent(kind+"-monitor", RoleCompute, hostAgent(whyMasakariMonitor), oslo("masakari-"+kind+"monitor", monitorsDir, monitorsConf), monitorsConf)
 	c.Image = "masakari-monitors"
-	c.HostPID = true
+	c.Privileges.HostPID = true
 	c.When = func(ctx *Context) bool { return ctx.Spec.Images.Overrides["masakari-monitors"] != "" }
 	return c
 }

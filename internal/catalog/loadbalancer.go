@@ -31,7 +31,9 @@ func loadBalancer() *Service {
 	api, uwsgi := wsgiAPI("octavia", "api", 9876, "octavia-wsgi", octaviaConf, httpProbe("/"))
 	certs := Volume{Name: "certs", Kind: VolumeSecret, Source: OctaviaCertsSecret, MountPath: octaviaCerts}
 	controller := func(c Component) Component {
-		c.Role, c.HostNetwork = RoleGateway, true
+		c.Role = RoleGateway
+		c.Privileges = &Privileges{HostNetwork: true,
+			Why: "reaches the amphorae on the load-balancer management network, which only the gateway nodes' own network has"}
 		c.Env = octaviaSecrets()
 		return c
 	}
@@ -40,8 +42,7 @@ func loadBalancer() *Service {
 	housekeeping := controller(daemon("octavia", "housekeeping"))
 	housekeeping.Scale = ScaleSingleton
 	housekeeping.Volumes = []Volume{certs}
-	health := controller(agent("health-manager", RoleGateway, oslo("octavia-health-manager", "/etc/octavia", octaviaConf), octaviaConf))
-	health.Privileged = false
+	health := controller(agent("health-manager", RoleGateway, nil, oslo("octavia-health-manager", "/etc/octavia", octaviaConf), octaviaConf))
 	return &Service{
 		Name:             "load-balancer",
 		Project:          "octavia",

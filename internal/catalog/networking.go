@@ -56,9 +56,20 @@ func neutronFiles() []ConfigFile {
 				"DEFAULT": {
 					"bind_host": "0.0.0.0",
 					"bind_port": "9696", "core_plugin": "ml2",
-					"dhcp_agents_per_network": "2", "l3_ha": "false",
+					"dhcp_agents_per_network": "2", "l3_ha": "false", "max_l3_agents_per_router": "2",
+					// The agents answer the liveness checks' pings.
+					"rpc_ping_enabled": "true",
 				},
-				"agent":            {"root_helper": "sudo neutron-rootwrap /etc/neutron/rootwrap.conf"},
+				"agent": {
+					"root_helper": "sudo neutron-rootwrap /etc/neutron/rootwrap.conf",
+					// One long-lived rootwrap process per agent rather than a
+					// sudo and a Python start per command.
+					"root_helper_daemon": "sudo neutron-rootwrap-daemon /etc/neutron/rootwrap.conf",
+				},
+				// neutron calls nova and placement on their internal
+				// endpoints, as every other service does.
+				"nova":             {"endpoint_type": "internal"},
+				"placement":        {"endpoint_type": "internal"},
 				"oslo_concurrency": {"lock_path": "/var/lib/neutron/tmp"},
 				"oslo_middleware":  {"enable_proxy_headers_parsing": "true"},
 			},
@@ -110,10 +121,13 @@ func neutronComponents() []Component {
 		Args:    serverArgs,
 		Ports:   []Port{{Name: "api", Port: 9696, Public: true}},
 		Probe:   tcpProbe(),
-		Reads:   []string{"neutron.conf", "plugins/ml2/ml2_conf.ini", "plugins/tungstenfabric/tf_plugin.ini"},
-		Workers: &Option{File: "neutron.conf", Section: "DEFAULT", Key: "api_workers"},
+		// neutron-server (oslo.service) finishes its requests on SIGTERM
+		// within graceful_shutdown_timeout.
+		DrainSeconds: drainSeconds,
+		Reads:        []string{"neutron.conf", "plugins/ml2/ml2_conf.ini", "plugins/tungstenfabric/tf_plugin.ini"},
+		Workers:      &Option{File: "neutron.conf", Section: "DEFAULT", Key: "api_workers"},
 	}
-	ovsAgent := agent("ovs-agent", RoleOpenVSwitch,
+	ovsAgent := agent("ovs-agent", RoleOpenVSwitch, hostAgent(whyHostNetworkAgent),
 		append(oslo("neutron-openvswitch-agent", neutronDir, "neutron.conf", "plugins/ml2/openvswitch_agent.ini"),
 			"--config-file", NodeConfigDir+"/node.conf"),
 		"neutron.conf", "plugins/ml2/openvswitch_agent.ini")
@@ -121,7 +135,8 @@ func neutronComponents() []Component {
 	ovsAgent.Volumes = ovsRunVolumes
 	ovsAgent.When = ovs
 
-	l3 := agent("l3-agent", RoleGateway, oslo("neutron-l3-agent", neutronDir, "neutron.conf", "l3_agent.ini"), "neutron.conf", "l3_agent.ini")
+	l3 := agent("l3-agent", RoleGateway, hostAgent(whyHostNetworkAgent), oslo("neutron-l3-agent", neutronDir, "neutron.conf", "l3_agent.ini"), "neutron.conf", "l3_agent.ini")
+	l3 = rpcServer(l3, "neutron-l3-agent", neutronDir+"/neutron.conf", "l3_agent")
 	l3.Volumes, l3.When = ovsRunVolumes, ovs
 	l3.Layer = map[string]v1.OsloFile{"l3_agent.ini": {"DEFAULT": {"agent_mode": "legacy"}}}
 	l3dvr := l3
@@ -129,10 +144,11 @@ func neutronComponents() []Component {
 	l3dvr.Layer = map[string]v1.OsloFile{"l3_agent.ini": {"DEFAULT": {"agent_mode": "dvr"}}}
 	l3dvr.When = func(c *Context) bool { return ovs(c) && c.Features.Neutron.DVR }
 
-	dhcp := agent("dhcp-agent", RoleGateway, oslo("neutron-dhcp-agent", neutronDir, "neutron.conf", "dhcp_agent.ini"), "neutron.conf", "dhcp_agent.ini")
+	dhcp := agent("dhcp-agent", RoleGateway, hostAgent(whyHostNetworkAgent), oslo("neutron-dhcp-agent", neutronDir, "neutron.conf", "dhcp_agent.ini"), "neutron.conf", "dhcp_agent.ini")
+	dhcp = rpcServer(dhcp, "neutron-dhcp-agent", neutronDir+"/neutron.conf", "dhcp_agent")
 	dhcp.Volumes, dhcp.When = ovsRunVolumes, ovs
 
-	meta := agent("metadata-agent", RoleGateway, oslo("neutron-metadata-agent", neutronDir, "neutron.conf", "metadata_agent.ini"), "neutron.conf", "metadata_agent.ini")
+	meta := agent("metadata-agent", RoleGateway, hostAgent(whyMetadataAgent), oslo("neutron-metadata-agent", neutronDir, "neutron.conf", "metadata_agent.ini"), "neutron.conf", "metadata_agent.ini")
 	meta.When = ovs
 	metaDVR := meta
 	metaDVR.Name, metaDVR.Role = "metadata-agent-compute", RoleCompute
@@ -141,6 +157,11 @@ func neutronComponents() []Component {
 	return []Component{server, ovsAgent, l3, l3dvr, dhcp, meta, metaDVR,
 		ovnDatabase("nb", 6641), ovnDatabase("sb", 6642), ovnNorthd(), ovnController(), ovnMetadata(ovn)}
 }
+
+// whyMetadataAgent is why the metadata agents run as root on the host's
+// network.
+const whyMetadataAgent = "serves the metadata proxy socket that the haproxy processes of the L3 and DHCP agents, root in " +
+	"the host's network namespaces, connect to"
 
 // ovsRunVolumes give an agent the host's Open vSwitch socket and network
 // namespaces.
@@ -192,7 +213,8 @@ func ovnNorthd() Component {
 }
 
 func ovnController() Component {
-	c := agent("ovn-controller", RoleOpenVSwitch, nil)
+	c := agent("ovn-controller", RoleOpenVSwitch, hostAgent("programs the host's Open vSwitch (its database socket and "+
+		"datapath) with the flows of the node's ports"), nil)
 	c.Image = "ovn"
 	// $1 is the southbound database; NODE_NAME is set on every container.
 	c.Command = shell(`. ` + NodeConfigDir + `/node.env; ` +
@@ -208,7 +230,7 @@ func ovnController() Component {
 }
 
 func ovnMetadata(when func(*Context) bool) Component {
-	c := agent("ovn-metadata-agent", RoleCompute,
+	c := agent("ovn-metadata-agent", RoleCompute, hostAgent(whyHostNetworkAgent),
 		oslo("neutron-ovn-metadata-agent", neutronDir, "neutron.conf", "neutron_ovn_metadata_agent.ini"),
 		"neutron.conf", "neutron_ovn_metadata_agent.ini")
 	c.Volumes, c.When = ovsRunVolumes, when
@@ -247,6 +269,10 @@ func neutronFeatures(c *Context, f Files) {
 		if n.DVR {
 			f.Set("l3_agent.ini", "DEFAULT", "agent_mode", "dvr_snat")
 		}
+		// Routers, and with DVR their source NAT, run on two gateway
+		// nodes with keepalived, so that losing one keeps them; the
+		// single size is a lab with one gateway.
+		f.Set("neutron.conf", "DEFAULT", "l3_ha", fmt.Sprint(c.Spec.Size != v1.SizeSingle))
 	}
 	physnets(c, f)
 	metadata := c.Host("nova", "metadata")

@@ -11,7 +11,7 @@ const heatConf = "heat.conf"
 func orchestration() *Service {
 	api, apiUWSGI := wsgiAPI("heat", "api", 8004, "heat-wsgi-api", heatConf, httpProbe("/"))
 	cfn, cfnUWSGI := wsgiAPI("heat", "cfn", 8000, "heat-wsgi-api-cfn", heatConf, httpProbe("/"))
-	engine := sized(daemon("heat", "engine"), heatConf, "DEFAULT", "num_engine_workers")
+	engine := rpcServer(sized(daemon("heat", "engine"), heatConf, "DEFAULT", "num_engine_workers"), "heat-engine", "/etc/heat/"+heatConf, "engine")
 	// oslo.config's environment source keeps the password out of heat.conf.
 	domainPassword := Env{Name: "OS_DEFAULT__STACK_DOMAIN_ADMIN_PASSWORD", Secret: CredentialSecret("heat"), Key: KeyDomainPassword}
 	for _, c := range []*Component{&api, &cfn, &engine} {
@@ -44,6 +44,8 @@ func orchestration() *Service {
 					// The global environment (resource aliases) Heat ships.
 					"environment_dir": openstackEtc + "/heat/environment.d",
 					"template_dir":    openstackEtc + "/heat/templates",
+					// The engine answers its liveness check's pings.
+					"rpc_ping_enabled": "true",
 				},
 				"paste_deploy":    {"api_paste_config": openstackEtc + "/heat/api-paste.ini"},
 				"clients":         {"endpoint_type": "internalURL"},

@@ -19,17 +19,24 @@ var replicas = map[v1.Size]map[Scale]int32{
 var workers = map[v1.Size]int{v1.SizeSingle: 1, v1.SizeTiny: 2, v1.SizeSmall: 4, v1.SizeMedium: 8}
 
 // resources are requests (CPU, memory) and memory limits by profile; the
-// size multiplies the requests.
+// size multiplies them for the profiles that grow with the cloud. Every
+// container has a memory limit: a leaking process is stopped before it
+// starves its node.
 var resources = map[Profile][3]string{
 	ProfileLight:    {"50m", "64Mi", "512Mi"},
 	ProfileAPI:      {"100m", "256Mi", "2Gi"},
 	ProfileWorker:   {"100m", "256Mi", "2Gi"},
 	ProfileAgent:    {"100m", "128Mi", "2Gi"},
 	ProfileDatabase: {"500m", "1Gi", "8Gi"},
+	ProfileInit:     {"10m", "32Mi", "256Mi"},
+	ProfileJob:      {"100m", "256Mi", "2Gi"},
 }
 
 // sizeFactor scales requests and limits.
 var sizeFactor = map[v1.Size]int64{v1.SizeSingle: 1, v1.SizeTiny: 1, v1.SizeSmall: 2, v1.SizeMedium: 4}
+
+// fixedSize are the profiles whose work does not grow with the cloud.
+var fixedSize = map[Profile]bool{ProfileInit: true, ProfileJob: true}
 
 // ReplicasFor returns a component's replica count for a size; 0 for
 // components that run on every node of their role.
@@ -45,8 +52,20 @@ func Workers(size v1.Size) int { return workers[size] }
 
 // ResourcesFor returns a component's resources for a size.
 func (c *Component) ResourcesFor(size v1.Size) corev1.ResourceRequirements {
-	r := resources[c.Profile]
+	return ResourcesFor(c.Profile, size)
+}
+
+// ResourcesFor returns the requests and limits of a resource class for a
+// size; ProfileLight's when p is empty.
+func ResourcesFor(p Profile, size v1.Size) corev1.ResourceRequirements {
+	if p == "" {
+		p = ProfileLight
+	}
+	r := resources[p]
 	f := sizeFactor[size]
+	if fixedSize[p] || f == 0 {
+		f = 1
+	}
 	scale := func(s string) resource.Quantity {
 		q := resource.MustParse(s)
 		return *resource.NewQuantity(q.Value()*f, resource.BinarySI)

@@ -122,7 +122,13 @@ func telemetryMetering() *Service {
 	poll := func(namespace string) []string {
 		return append(oslo("ceilometer-polling", "/etc/ceilometer", ceilometerConf), "--polling-namespaces", namespace)
 	}
-	compute := agent("compute", RoleCompute, poll("compute"), ceilometerConf, pollingFile)
+	// Root, for the root-owned libvirt socket, but no capability; the
+	// host's network so that it reports the node's host name, as
+	// nova-compute does.
+	compute := agent("compute", RoleCompute, &Privileges{Root: true, HostNetwork: true,
+		Why: "reads instance statistics through the host's libvirt socket, which only root may open, " +
+			"and names the node as nova-compute does (the host's network and host name)"},
+		poll("compute"), ceilometerConf, pollingFile)
 	compute.Volumes = []Volume{libvirtRunVolume}
 	return &Service{
 		Name:        "telemetry-metering",
@@ -135,6 +141,7 @@ func telemetryMetering() *Service {
 		Config: []ConfigFile{
 			mainFile("ceilometer", v1.OsloFile{
 				"service_credentials": {"interface": "internalURL"},
+				"oslo_concurrency":    {"lock_path": "/var/lib/ceilometer/tmp"},
 			}, []Wire{
 				{Kind: WireMessaging}, {Kind: WireNotifications}, {Kind: WireCache}, {Kind: WireLogging},
 				// The central agents share the polling out over etcd.

@@ -4,19 +4,17 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-)
 
-// Version is osk's version, stamped at build time with
-// -ldflags "-X github.com/oskproject/osk/internal/cli.Version=...".
-var Version = "dev"
+	"github.com/oskproject/osk/internal/catalog"
+)
 
 func newVersionCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print osk's version",
+		Short: "Print osk's version (the tag of the osk image it deploys)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := fmt.Fprintln(cmd.OutOrStdout(), Version)
+			_, err := fmt.Fprintln(cmd.OutOrStdout(), catalog.OskVersion)
 			return err
 		},
 	}

@@ -140,8 +140,11 @@ func TestDatabaseBackups(t *testing.T) {
 		if cj.Spec.Schedule != schedule || !strings.Contains(cmd, "--keep=5") || strings.Count(cmd, ":4445") != 3 {
 			t.Errorf("%s: schedule %q, command %s; want %q, --keep=5 and 3 agents", name, cj.Spec.Schedule, cmd, schedule)
 		}
-		if vols := cj.Spec.JobTemplate.Spec.Template.Spec.Volumes; len(vols) != 1 || vols[0].PersistentVolumeClaim == nil || vols[0].PersistentVolumeClaim.ClaimName != catalog.BackupClaim {
-			t.Errorf("%s volumes = %+v, want the claim %s", name, vols, catalog.BackupClaim)
+		vols := cj.Spec.JobTemplate.Spec.Template.Spec.Volumes
+		if !slices.ContainsFunc(vols, func(v corev1.Volume) bool {
+			return v.Name == "backup" && v.PersistentVolumeClaim != nil && v.PersistentVolumeClaim.ClaimName == catalog.BackupClaim
+		}) {
+			t.Errorf("%s volumes = %+v, want the claim %s as backup", name, vols, catalog.BackupClaim)
 		}
 	}
 	claim := find(res.Objects, "PersistentVolumeClaim/"+catalog.BackupClaim).(*corev1.PersistentVolumeClaim)

@@ -75,7 +75,7 @@ func (m *model) renderIngress() {
 		ObjectMeta: metav1.ObjectMeta{Name: class, Labels: l},
 		Spec:       networkingv1.IngressClassSpec{Controller: "osk.dev/" + class},
 	})
-	m.add(m.ingressRBAC(s, class, l)...)
+	m.add(m.ingressRBAC(s, &s.Components[0], class, l)...)
 	for _, p := range m.public {
 		m.add(m.ingressFor(p, class, l))
 	}
@@ -105,11 +105,18 @@ func (m *model) ingressFor(p publicPort, class string, l map[string]string) *net
 }
 
 // ingressRBAC lets the ingress controller read what it serves in the
-// namespace and the ingress classes of the cluster.
-func (m *model) ingressRBAC(s *catalog.Service, class string, l map[string]string) []client.Object {
+// namespace and the ingress classes of the cluster. Of the Secrets, it
+// reads the public endpoints' certificate, or every one where the catalog
+// says why it must list them.
+func (m *model) ingressRBAC(s *catalog.Service, c *catalog.Component, class string, l map[string]string) []client.Object {
 	read := []string{"get", "list", "watch"}
+	secrets := rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{PublicTLSSecret}, Verbs: read}
+	if c.ListsSecrets != "" {
+		secrets.ResourceNames = nil
+	}
 	role, binding := m.role("ingress", l, s.Project, []rbacv1.PolicyRule{
-		{APIGroups: []string{""}, Resources: []string{"configmaps", "endpoints", "pods", "secrets", "services"}, Verbs: read},
+		{APIGroups: []string{""}, Resources: []string{"configmaps", "endpoints", "pods", "services"}, Verbs: read},
+		secrets,
 		{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create", "patch"}},
 		{APIGroups: []string{"networking.k8s.io"}, Resources: []string{"ingresses"}, Verbs: read},
 		{APIGroups: []string{"networking.k8s.io"}, Resources: []string{"ingresses/status"}, Verbs: []string{"update"}},
@@ -142,9 +149,10 @@ var roleShort = map[string]string{
 // renderPrecache renders, per node role, a DaemonSet that pulls every
 // image the role's nodes run. Each image runs once as an init container;
 // osk's static binary, copied in first, is the no-op they run, since many
-// images have no shell.
+// images have no shell. They all run as osk's user: they only run osk.
 func (m *model) renderPrecache() {
 	s := m.service("image-precaching")
+	osk := runtime("osk")
 	for _, role := range sortedKeys(m.byRole) {
 		images := sortedKeys(m.byRole[role])
 		inits := []corev1.Container{{
@@ -157,6 +165,19 @@ func (m *model) renderPrecache() {
 				VolumeMounts: []corev1.VolumeMount{{Name: "bin", MountPath: "/precache"}},
 			})
 		}
+		for i := range inits {
+			m.secure(&inits[i], osk, nil, catalog.ProfileInit)
+		}
+		pause := corev1.Container{Name: "pause", Image: m.images["pause"]}
+		m.secure(&pause, runtime("pause"), nil, catalog.ProfileInit)
+		spec := corev1.PodSpec{
+			ServiceAccountName: s.Project,
+			NodeSelector:       map[string]string{role: catalog.RoleValue},
+			InitContainers:     inits,
+			Containers:         []corev1.Container{pause},
+			Volumes:            []corev1.Volume{{Name: "bin", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}},
+		}
+		securePod(&spec, osk, nil)
 		name := "image-precaching-" + roleShort[role]
 		l := m.labels(s, roleShort[role])
 		m.add(&appsv1.DaemonSet{
@@ -166,13 +187,7 @@ func (m *model) renderPrecache() {
 				Selector: &metav1.LabelSelector{MatchLabels: selector(l)},
 				Template: corev1.PodTemplateSpec{
 					ObjectMeta: metav1.ObjectMeta{Labels: l, Annotations: map[string]string{AnnotationConfigHash: hash([]byte(strings.Join(images, ",")))}},
-					Spec: corev1.PodSpec{
-						ServiceAccountName: s.Project,
-						NodeSelector:       map[string]string{role: catalog.RoleValue},
-						InitContainers:     inits,
-						Containers:         []corev1.Container{{Name: "pause", Image: m.images["pause"]}},
-						Volumes:            []corev1.Volume{{Name: "bin", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}},
-					},
+					Spec:       spec,
 				},
 			},
 		})

@@ -176,9 +176,6 @@ func (m *model) renderCronJob(s *catalog.Service, j catalog.CronJob, base map[st
 	l := m.labels(s, j.Name)
 	files := pick(base, j.Reads)
 	pod := m.jobPod(s, name, j.Name, j.Image, m.command(m.ctx, j.Command, j.Args), j.Env, j.Volumes, files)
-	if j.FSGroup != 0 {
-		pod.SecurityContext = &corev1.PodSecurityContext{FSGroup: ptr(j.FSGroup)}
-	}
 	schedule := j.Schedule
 	if j.ScheduleFrom != nil {
 		schedule = j.ScheduleFrom(m.ctx)
@@ -210,19 +207,24 @@ func (m *model) renderCronJob(s *catalog.Service, j catalog.CronJob, base map[st
 // in place (the Job's backoff retries it).
 func (m *model) jobPod(s *catalog.Service, owner, name, image string, cmd []string, env []catalog.Env, vols []catalog.Volume, files map[string][]byte) corev1.PodSpec {
 	w := &workload{s: s, c: &catalog.Component{Name: name}, ctx: m.ctx, name: owner}
-	return corev1.PodSpec{
+	ctr := corev1.Container{
+		Name:         name,
+		Image:        m.image(s, image),
+		Command:      cmd,
+		Env:          m.env(env, false, w),
+		VolumeMounts: m.mounts(s, m.ctx, files, vols),
+	}
+	rt := runtime(or(image, s.Image))
+	m.secure(&ctr, rt, nil, catalog.ProfileJob)
+	spec := corev1.PodSpec{
 		ServiceAccountName: s.Project,
 		RestartPolicy:      corev1.RestartPolicyNever,
 		NodeSelector:       map[string]string{catalog.RoleControlPlane: catalog.RoleValue},
-		Containers: []corev1.Container{{
-			Name:         name,
-			Image:        m.image(s, image),
-			Command:      cmd,
-			Env:          m.env(env, false, w),
-			VolumeMounts: m.mounts(s, m.ctx, files, vols),
-		}},
-		Volumes: m.volumes(owner, m.ctx, s.Project+"-etc", files, vols, catalog.Deployment),
+		Containers:         []corev1.Container{ctr},
+		Volumes:            m.volumes(owner, m.ctx, s.Project+"-etc", files, vols, catalog.Deployment),
 	}
+	securePod(&spec, rt, nil)
+	return spec
 }
 
 // pick returns the named files.

@@ -106,10 +106,12 @@ func (m *model) nodeConfigContainer(w *workload) *corev1.Container {
 		}
 		args = append(args, "--address", spec)
 	}
-	return &corev1.Container{
+	ctr := &corev1.Container{
 		Name:         "node-config",
 		Image:        m.images["osk"],
 		Command:      args,
 		VolumeMounts: []corev1.VolumeMount{{Name: "node-config", MountPath: catalog.NodeConfigDir}},
 	}
+	m.secure(ctr, runtime("osk"), nil, catalog.ProfileInit)
+	return ctr
 }

@@ -34,6 +34,10 @@ func (m *model) wire(s *catalog.Service, f *oslo.File, w catalog.Wire) {
 		f.Set("keystone_authtoken", "www_authenticate_uri", m.ctx.PublicURL("keystone", "/v3"))
 		f.Set("keystone_authtoken", "service_token_roles_required", "true")
 		f.Set("keystone_authtoken", "memcached_servers", m.memcachedServers())
+		// Cached tokens are encrypted and signed: memcached holds them
+		// for every service and authenticates no one.
+		f.Set("keystone_authtoken", "memcache_security_strategy", "ENCRYPT")
+		f.Set("keystone_authtoken", "memcache_secret_key", m.creds.Value(catalog.CredentialSecret(s.Project), catalog.KeyMemcacheSecret))
 	case catalog.WireServiceAuth:
 		m.wireKeystone(s, f, w.Section)
 		if w.NoRegion {

@@ -63,10 +63,12 @@ func (m *model) addOskBinary(w *workload, spec *corev1.PodSpec) {
 		return
 	}
 	mount := corev1.VolumeMount{Name: "osk-bin", MountPath: catalog.OskDir}
-	spec.InitContainers = append(spec.InitContainers, corev1.Container{
+	install := corev1.Container{
 		Name: "install-osk", Image: m.images["osk"], Command: []string{"osk", "install", catalog.OskDir + "/osk"},
 		VolumeMounts: []corev1.VolumeMount{mount},
-	})
+	}
+	m.secure(&install, runtime("osk"), nil, catalog.ProfileInit)
+	spec.InitContainers = append(spec.InitContainers, install)
 	for i := range spec.Containers {
 		spec.Containers[i].VolumeMounts = append(spec.Containers[i].VolumeMounts, mount)
 	}
@@ -153,20 +155,12 @@ func (m *model) podTemplate(w *workload, l map[string]string) corev1.PodTemplate
 	spec := corev1.PodSpec{
 		ServiceAccountName: w.s.Project,
 		NodeSelector:       map[string]string{c.Role: catalog.RoleValue},
-		HostNetwork:        c.HostNetwork,
-		HostPID:            c.HostPID,
 		Affinity:           m.affinity(w),
 		Containers:         []corev1.Container{m.mainContainer(w)},
 		Volumes:            m.volumes(w.name, w.ctx, w.secret, w.files, c.Volumes, c.Kind),
 	}
 	if w.nodeLabel != "" {
 		spec.NodeSelector[w.nodeLabel] = w.nodeValue
-	}
-	if c.FSGroup != 0 {
-		spec.SecurityContext = &corev1.PodSecurityContext{FSGroup: ptr(c.FSGroup)}
-	}
-	if c.HostNetwork {
-		spec.DNSPolicy = corev1.DNSClusterFirstWithHostNet
 	}
 	for _, sc := range c.Sidecars {
 		if sc.When == nil || sc.When(w.ctx) {
@@ -179,10 +173,17 @@ func (m *model) podTemplate(w *workload, l map[string]string) corev1.PodTemplate
 		spec.Volumes = append(spec.Volumes, corev1.Volume{Name: "node-config",
 			VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}}})
 	}
+	securePod(&spec, runtime(or(c.Image, w.s.Image)), c.Privileges)
+	if d := c.DrainSeconds; d > 0 {
+		spec.TerminationGracePeriodSeconds = ptr(int64(d) + 30)
+		spec.Containers[0].Lifecycle = &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{
+			Exec: &corev1.ExecAction{Command: []string{"sleep", fmt.Sprint(d)}}}}
+	}
 	ann := map[string]string{AnnotationConfigHash: hashFiles(w.files, spec.Containers[0].Image, strings.Join(m.nodeInterfaces(w), ","))}
 	return corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: l, Annotations: ann}, Spec: spec}
 }
 
+// mainContainer renders a component's own container.
 func (m *model) mainContainer(w *workload) corev1.Container {
 	c := w.c
 	ctr := corev1.Container{
@@ -194,9 +195,10 @@ func (m *model) mainContainer(w *workload) corev1.Container {
 		Resources:    m.resources(w.s, c),
 		VolumeMounts: m.mounts(w.s, w.ctx, w.files, c.Volumes),
 	}
-	if c.Privileged {
-		ctr.SecurityContext = &corev1.SecurityContext{Privileged: ptr(true)}
+	if len(c.NodeAddresses) > 0 {
+		ctr.VolumeMounts = append(ctr.VolumeMounts, corev1.VolumeMount{Name: "node-config", MountPath: catalog.NodeConfigDir, ReadOnly: true})
 	}
+	m.secure(&ctr, runtime(or(c.Image, w.s.Image)), c.Privileges, c.Profile)
 	if p := probe(c); p != nil {
 		ctr.ReadinessProbe = p
 		live := *p
@@ -204,6 +206,9 @@ func (m *model) mainContainer(w *workload) corev1.Container {
 			live.Exec = &corev1.ExecAction{Command: c.Probe.LiveCommand}
 		}
 		live.InitialDelaySeconds, live.FailureThreshold = 30, 6
+		if t := c.Probe.LiveTimeoutSeconds; t > 0 {
+			live.TimeoutSeconds, live.PeriodSeconds, live.InitialDelaySeconds, live.FailureThreshold = t, 2*t, 120, 3
+		}
 		if s := c.Probe.StartupSeconds; s > 0 {
 			start := *p
 			start.FailureThreshold = (s + start.PeriodSeconds - 1) / start.PeriodSeconds
@@ -212,23 +217,20 @@ func (m *model) mainContainer(w *workload) corev1.Container {
 		}
 		ctr.LivenessProbe = &live
 	}
-	if len(c.NodeAddresses) > 0 {
-		ctr.VolumeMounts = append(ctr.VolumeMounts, corev1.VolumeMount{Name: "node-config", MountPath: catalog.NodeConfigDir, ReadOnly: true})
-	}
 	return ctr
 }
 
+// sidecar renders an extra container of a component's pods.
 func (m *model) sidecar(w *workload, sc catalog.Container) corev1.Container {
+	image := or(sc.Image, or(w.c.Image, w.s.Image))
 	ctr := corev1.Container{
 		Name:         sc.Name,
-		Image:        m.image(w.s, or(sc.Image, w.c.Image)),
+		Image:        m.images[image],
 		Command:      sc.Command,
 		Env:          m.env(sc.Env, false, w),
 		VolumeMounts: m.mounts(w.s, w.ctx, w.files, w.c.Volumes),
 	}
-	if sc.Privileged {
-		ctr.SecurityContext = &corev1.SecurityContext{Privileged: ptr(true)}
-	}
+	m.secure(&ctr, runtime(image), sc.Privileges, sc.Profile)
 	return ctr
 }
 
