@@ -198,7 +198,7 @@ func (c *cloud) prepare(owner string, pod *corev1.PodSpec) process {
 	for _, a := range append(slices.Clone(ctr.Command), ctr.Args...) {
 		p.argv = append(p.argv, rewrite(a))
 	}
-	if p.argv[0] == "osk" || p.argv[0] == catalog.OskDir+"/osk" {
+	if cmd := ctr.Command[0]; cmd == "osk" || cmd == catalog.OskDir+"/osk" {
 		p.argv[0] = oskBinary
 	}
 	p.env = append(os.Environ(), "UWSGI_PLUGINS=python3")
