@@ -107,3 +107,38 @@ func TestTempestJob(t *testing.T) {
 		}
 	}
 }
+
+// TestGlanceShowsDirectURLsOnlyForRBD checks that Glance tells clients
+// where an image's data lives only with the RBD store, whose copy-on-write
+// clones need it: with the file store it would show every user a path on
+// the API's volume.
+func TestGlanceShowsDirectURLsOnlyForRBD(t *testing.T) {
+	for backend, want := range map[v1.StoreBackend]string{v1.StoreFile: "", v1.StoreCeph: "true"} {
+		d := load(t, "minimal")
+		d.Spec.Features.Glance.Backend = backend
+		if backend == v1.StoreFile {
+			one := int32(1)
+			d.Spec.Services = map[string]v1.ServiceOverride{"image": {Components: map[string]v1.ComponentOverride{"api": {Replicas: &one}}}}
+		}
+		res, err := render.Render(d, render.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, o := range res.Objects {
+			if s, ok := o.(*corev1.Secret); ok && s.Name == "glance-etc" {
+				found = true
+				conf, err := oslo.Parse(s.Data["glance-api.conf"])
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, _ := conf.Get("DEFAULT", "show_image_direct_url"); got != want {
+					t.Errorf("%s store: show_image_direct_url = %q, want %q", backend, got, want)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s store: no Secret glance-etc rendered", backend)
+		}
+	}
+}
