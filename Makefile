@@ -37,17 +37,21 @@ vet:
 sandbox:
 	$(GO) run ./cmd/osk sandbox build >/dev/null
 
+# TEST_TIMEOUT bounds each test package: test/openstack (with Tempest) and
+# test/operator take several minutes each on a busy two-core machine.
+TEST_TIMEOUT  ?= 30m
+
 ## test: vet and run every test (the README's test command)
 test: vet sandbox
-	$(GO) test ./...
+	$(GO) test -timeout $(TEST_TIMEOUT) ./...
 
 ## test-unit: the tests that need no sandbox
 test-unit: vet
-	$(GO) test $$($(GO) list ./... | grep -v -e /internal/sandbox -e /test/)
+	$(GO) test -timeout $(TEST_TIMEOUT) $$($(GO) list ./... | grep -v -e /internal/sandbox -e /test/)
 
 ## test-sandbox: the tests that run on a sandbox
 test-sandbox: sandbox
-	$(GO) test ./internal/sandbox/... ./test/...
+	$(GO) test -timeout $(TEST_TIMEOUT) ./internal/sandbox/... ./test/...
 
 ## demo: sandbox, CRDs, operator; deploy examples/compute.yaml until APPLIED
 demo: build sandbox

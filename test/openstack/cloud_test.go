@@ -179,14 +179,25 @@ func (c *cloud) prepare(owner string, pod *corev1.PodSpec) process {
 		top := topDirs(m.MountPath)
 		prefixes[top] = filepath.Join(c.root, owner, top)
 	}
+	// One pass over every mounted directory, longest first: the root
+	// itself lives under /tmp, which a pod may mount too.
+	tops := slices.Sorted(maps.Keys(prefixes))
+	slices.SortStableFunc(tops, func(a, b string) int { return len(b) - len(a) })
+	for i, top := range tops {
+		tops[i] = regexp.QuoteMeta(top)
+	}
+	mounted := regexp.MustCompile(`(` + strings.Join(tops, "|") + `)(/|\b)`)
 	rewrite := func(s string) string {
 		s = clusterHost.ReplaceAllStringFunc(s, c.ip)
 		s = strings.ReplaceAll(s, "0.0.0.0", self)
 		s = strings.ReplaceAll(s, "/var/lib/openstack/bin/", "/usr/bin/")
-		for _, top := range slices.Sorted(maps.Keys(prefixes)) {
-			s = regexp.MustCompile(regexp.QuoteMeta(top)+`(/|\b)`).ReplaceAllString(s, prefixes[top]+"$1")
+		if len(tops) == 0 {
+			return s
 		}
-		return s
+		return mounted.ReplaceAllStringFunc(s, func(m string) string {
+			sub := mounted.FindStringSubmatch(m)
+			return prefixes[sub[1]] + sub[2]
+		})
 	}
 	for top, dir := range prefixes {
 		c.imageFiles(top, dir)
