@@ -134,6 +134,10 @@ type TempestResult struct {
 	Results string `json:"results,omitempty"`
 }
 
+// TempestMaxFailedTests is how many failed tests a TempestResult names at
+// most, so that it fits a container's termination message (4096 bytes).
+const TempestMaxFailedTests = 10
+
 // TempestVerdict is the outcome of a Tempest run.
 type TempestVerdict string
 

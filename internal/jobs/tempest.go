@@ -21,10 +21,6 @@ import (
 	"github.com/oskproject/osk/internal/oslo"
 )
 
-// maxFailedTests bounds the failed tests a result names, so that it fits
-// a termination message and a status.
-const maxFailedTests = 10
-
 // Tempest runs OpenStack's acceptance suite against the cloud as its
 // admin: it creates what the suite needs and a fresh cloud lacks (two
 // flavors, a small image, a public network), completes the rendered
@@ -228,7 +224,7 @@ func Summarize(runs []TestRun) *v1.TempestResult {
 		switch {
 		case r.Failed():
 			res.Failed++
-			if len(res.FailedTests) < maxFailedTests {
+			if len(res.FailedTests) < v1.TempestMaxFailedTests {
 				res.FailedTests = append(res.FailedTests, r.ID)
 			}
 		case r.Status == StatusSkip:

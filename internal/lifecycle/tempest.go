@@ -15,9 +15,6 @@ import (
 // message (/dev/termination-log).
 const TempestJob = "tempest-run"
 
-// maxFailedTests is how many failed tests a result names at most.
-const maxFailedTests = 10
-
 // TempestResult returns the newest result, by Finished, that a succeeded
 // pod of the tempest Job reports among pods, or nil when none reports
 // one. Only a main container that exited 0 counts, so a log tail that
@@ -63,7 +60,7 @@ func reported(p *corev1.Pod) *v1.TempestResult {
 // decodeTempest decodes a termination message into a result the status
 // accepts: a known verdict and a finishing time (at the second, as the
 // status stores it, so that an unchanged result is never written again),
-// with at most maxFailedTests failed tests. Anything else is nil.
+// with at most v1.TempestMaxFailedTests failed tests. Anything else is nil.
 func decodeTempest(msg string) *v1.TempestResult {
 	r := &v1.TempestResult{}
 	if json.Unmarshal([]byte(msg), r) != nil || r.Finished.IsZero() ||
@@ -71,8 +68,8 @@ func decodeTempest(msg string) *v1.TempestResult {
 		return nil
 	}
 	r.Finished = r.Finished.Rfc3339Copy()
-	if len(r.FailedTests) > maxFailedTests {
-		r.FailedTests = r.FailedTests[:maxFailedTests]
+	if len(r.FailedTests) > v1.TempestMaxFailedTests {
+		r.FailedTests = r.FailedTests[:v1.TempestMaxFailedTests]
 	}
 	return r
 }
