@@ -122,9 +122,11 @@ func designatePools(c *Context) []byte {
 // whose addresses it needs.
 func poolUpdate() Job {
 	return Job{
-		Name:  "pool-update",
-		Reads: []string{designateConf, designatePool},
-		After: []string{"db-sync", "rabbit-init"},
+		Name: "pool-update",
+		// pools.yaml names the PowerDNS API, which it may check.
+		Connects: []Connect{{Service: "powerdns", Component: "server", Port: "api"}},
+		Reads:    []string{designateConf, designatePool},
+		After:    []string{"db-sync", "rabbit-init"},
 		// designate-manage asks designate-central to update the pool.
 		AfterWorkloads: true,
 		Env:            []Env{{Name: "POWERDNS_API_KEY", Secret: CredentialSecret("powerdns"), Key: powerdnsAPIKey}},
