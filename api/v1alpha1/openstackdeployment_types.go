@@ -149,6 +149,10 @@ type Features struct {
 	// +optional
 	Messaging MessagingFeatures `json:"messaging,omitempty"`
 
+	// NetworkPolicy tunes the NetworkPolicies osk renders.
+	// +optional
+	NetworkPolicy NetworkPolicyFeatures `json:"networkPolicy,omitempty"`
+
 	// Keystone configures identity.
 	// +optional
 	Keystone KeystoneFeatures `json:"keystone,omitempty"`
@@ -385,6 +389,22 @@ const (
 	// VolumeClaimsDelete deletes the claims with the deployment.
 	VolumeClaimsDelete VolumeClaimPolicy = "Delete"
 )
+
+// NetworkPolicyFeatures tunes the NetworkPolicies osk renders: every pod
+// of the deployment accepts only the connections the catalog knows.
+type NetworkPolicyFeatures struct {
+	// NodeCIDRs are the networks the cluster's nodes' addresses are in.
+	// The agents that run in the host's network (Open vSwitch, the Neutron
+	// agents, nova-compute, Octavia's controllers) connect from their
+	// node's address, which no pod selector matches: the servers they
+	// need (their bus, the APIs, the database for Octavia) accept those
+	// networks on exactly those ports. When empty, those ports accept
+	// every address instead, and a NetworkPolicy then narrows them only
+	// to the ports the agents use.
+	// +optional
+	// +listType=set
+	NodeCIDRs []string `json:"nodeCIDRs,omitempty"`
+}
 
 // DatabaseFeatures configures the MariaDB Galera cluster.
 type DatabaseFeatures struct {

@@ -30,6 +30,7 @@ func Kinds() map[string]client.ObjectList {
 		"Role": &rbacv1.RoleList{}, "RoleBinding": &rbacv1.RoleBindingList{},
 		"ClusterRole": &rbacv1.ClusterRoleList{}, "ClusterRoleBinding": &rbacv1.ClusterRoleBindingList{},
 		"Ingress": &networkingv1.IngressList{}, "IngressClass": &networkingv1.IngressClassList{},
+		"NetworkPolicy":       &networkingv1.NetworkPolicyList{},
 		"PodDisruptionBudget": &policyv1.PodDisruptionBudgetList{},
 	}
 }

@@ -328,6 +328,9 @@ type Component struct {
 	Reads []string
 	// Volumes the component mounts besides its configuration.
 	Volumes []Volume
+	// Connects lists the servers it reaches that its files' wiring does
+	// not name; the NetworkPolicies admit exactly these and the wiring's.
+	Connects []Connect
 	// LoadBalancer components get a Service of type LoadBalancer.
 	LoadBalancer bool
 	// Sidecars are extra containers in the component's pods.
@@ -416,7 +419,31 @@ type Port struct {
 	ServicePort int32
 	// UDP ports are served over UDP as well as TCP (DNS).
 	UDP bool
+	// Open ports accept every source: they serve the cloud's users
+	// directly (the ingress controller, DNS).
+	Open bool
 }
+
+// Connect names a port of a server a component or job connects to.
+type Connect struct {
+	// Service is the server's catalog service; empty means the client's
+	// own.
+	Service string
+	// Component is the server component. For "messaging" it is a bus;
+	// empty means the client's bus and, when notifications are on, the
+	// notifications bus.
+	Component string
+	// Port is the name of the server's port.
+	Port string
+}
+
+// Connects every catalog names often.
+var (
+	// ConnectDatabase is MariaDB's SQL port.
+	ConnectDatabase = Connect{Service: "database", Component: "server", Port: "mysql"}
+	// ConnectKeystone is the identity API.
+	ConnectKeystone = Connect{Service: "identity", Component: "api", Port: "api"}
+)
 
 // Exposed is the port clients reach through the component's Service.
 func (p Port) Exposed() int32 {
@@ -529,6 +556,9 @@ type Job struct {
 	Volumes []Volume
 	// Env are extra environment variables.
 	Env []Env
+	// Connects lists the servers it reaches that its files' wiring does
+	// not name; the NetworkPolicies admit exactly these and the wiring's.
+	Connects []Connect
 	// OskBinary jobs run osk's own binary from OskDir in another image,
 	// as OskBinary components do (osk job tempest in Tempest's image).
 	OskBinary bool
@@ -590,6 +620,9 @@ type CronJob struct {
 	Volumes []Volume
 	// Env are extra environment variables.
 	Env []Env
+	// Connects lists the servers it reaches that its files' wiring does
+	// not name; the NetworkPolicies admit exactly these and the wiring's.
+	Connects []Connect
 	// UpdatesSecrets names the Secrets the job rewrites (key rotation);
 	// its service account gets the right to read and update them.
 	UpdatesSecrets []string

@@ -27,6 +27,8 @@ func dashboard() *Service {
 	wsgiModule(&uwsgi, "openstack_dashboard.wsgi:application")
 	uwsgi.Defaults["uwsgi"]["static-map"] = "/static=" + horizonStatic
 	server.Ports = []Port{{Name: "http", Port: 80, Public: true, Host: "horizon"}}
+	// Sessions live in memcached, which its settings name (no wiring).
+	server.Connects = []Connect{{Service: "memcached", Component: "server", Port: "memcache"}}
 	// collectstatic and compress run before uWSGI starts: minutes on a
 	// busy node.
 	server.Probe.StartupSeconds = 600

@@ -59,7 +59,7 @@ func dns() *Service {
 			{Name: designatePool, Dir: "/etc/designate", Format: FormatRaw, Generate: designatePools},
 		},
 		Components: []Component{
-			api, designateDaemon("central"), designateDaemon("worker"), designateDaemon("producer"), mdns,
+			api, designateDaemon("central"), designateWorker(), designateDaemon("producer"), mdns,
 		},
 		Jobs: []Job{
 			dbSync("designate", "designate-manage", "--config-file", "/etc/designate/"+designateConf, "database", "sync"),
@@ -76,6 +76,15 @@ func dns() *Service {
 // which otherwise follows the node's CPU count.
 func designateDaemon(name string) Component {
 	return sized(daemon("designate", name), designateConf, "service:"+name, "workers")
+}
+
+// designateWorker creates the zones through the PowerDNS API, notifies
+// PowerDNS and queries it for their serials.
+func designateWorker() Component {
+	c := designateDaemon("worker")
+	c.Connects = []Connect{{Service: "powerdns", Component: "server", Port: "api"},
+		{Service: "powerdns", Component: "server", Port: "dns"}}
+	return c
 }
 
 // designatePools describes the pool. PowerDNS takes only IP addresses as
@@ -113,9 +122,11 @@ func designatePools(c *Context) []byte {
 // whose addresses it needs.
 func poolUpdate() Job {
 	return Job{
-		Name:  "pool-update",
-		Reads: []string{designateConf, designatePool},
-		After: []string{"db-sync", "rabbit-init"},
+		Name: "pool-update",
+		// pools.yaml names the PowerDNS API, which it may check.
+		Connects: []Connect{{Service: "powerdns", Component: "server", Port: "api"}},
+		Reads:    []string{designateConf, designatePool},
+		After:    []string{"db-sync", "rabbit-init"},
 		// designate-manage asks designate-central to update the pool.
 		AfterWorkloads: true,
 		Env:            []Env{{Name: "POWERDNS_API_KEY", Secret: CredentialSecret("powerdns"), Key: powerdnsAPIKey}},
@@ -190,11 +201,13 @@ func powerdns() *Service {
 			Command: []string{"pdns_server", "--config-dir=/etc/powerdns",
 				"--gmysql-password=$(GMYSQL_PASSWORD)", "--api-key=$(PDNS_API_KEY)"},
 			Ports: []Port{
-				{Name: "dns", Port: powerdnsDNSPort, ServicePort: 53, UDP: true},
+				{Name: "dns", Port: powerdnsDNSPort, ServicePort: 53, UDP: true, Open: true},
 				{Name: "api", Port: powerdnsAPIPort},
 			},
 			Probe: tcpProbe(),
 			Reads: []string{"pdns.conf"},
+			// Its zones are in MariaDB; it transfers them from mdns.
+			Connects: []Connect{ConnectDatabase, {Service: "dns", Component: "mdns", Port: "mdns"}},
 			Env: []Env{
 				{Name: "GMYSQL_PASSWORD", Secret: creds, Key: KeyDatabasePassword},
 				{Name: "PDNS_API_KEY", Secret: creds, Key: powerdnsAPIKey},
@@ -204,12 +217,13 @@ func powerdns() *Service {
 			// The PowerDNS image has the schema but no MySQL client, and
 			// MariaDB's image the client but not the schema: osk carries the
 			// schema, written so that loading it again changes nothing.
-			Name:    "schema-load",
-			Image:   "mariadb",
-			Reads:   []string{"schema.mysql.sql"},
-			After:   []string{"db-init"},
-			Env:     []Env{{Name: "MYSQL_PWD", Secret: creds, Key: KeyDatabasePassword}},
-			Command: shellArgs(`exec mariadb -h "$1" -P "$2" -u powerdns powerdns < /etc/powerdns/schema.mysql.sql`),
+			Name:     "schema-load",
+			Image:    "mariadb",
+			Reads:    []string{"schema.mysql.sql"},
+			After:    []string{"db-init"},
+			Connects: []Connect{ConnectDatabase},
+			Env:      []Env{{Name: "MYSQL_PWD", Secret: creds, Key: KeyDatabasePassword}},
+			Command:  shellArgs(`exec mariadb -h "$1" -P "$2" -u powerdns powerdns < /etc/powerdns/schema.mysql.sql`),
 			Args: func(c *Context) []string {
 				return []string{c.Host("mariadb", "server"), fmt.Sprint(DatabasePort)}
 			},

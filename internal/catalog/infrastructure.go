@@ -74,7 +74,12 @@ func database() *Service {
 			Ports: []Port{
 				{Name: "mysql", Port: DatabasePort}, {Name: "wsrep", Port: GaleraPort},
 				{Name: "ist", Port: 4568}, {Name: "sst", Port: 4444},
+				{Name: "backup", Port: BackupAgentPort},
 			},
+			// The members replicate to each other and a joining member
+			// receives its state from a donor.
+			Connects: []Connect{{Component: "server", Port: "wsrep"}, {Component: "server", Port: "ist"},
+				{Component: "server", Port: "sst"}},
 			// Ready: Synced, Primary, writable. Live: the supervisor's
 			// heartbeat, and mariadbd's port once it answered, so that a long
 			// state transfer is not killed.
@@ -145,8 +150,9 @@ func backupJob(kind string, schedule func(v1.DatabaseBackup) string) CronJob {
 		},
 		Volumes: []Volume{{Name: "backup", Kind: VolumePersistent, MountPath: "/backup", Claim: BackupClaim,
 			SizeFrom: func(c *Context) string { return c.Features.Database.Backup.Size }}},
-		Env:  []Env{{Name: "MARIADB_BACKUP_TOKEN", Secret: DatabaseRootSecret, Key: KeyBackupToken}},
-		When: backupEnabled,
+		Env:      []Env{{Name: "MARIADB_BACKUP_TOKEN", Secret: DatabaseRootSecret, Key: KeyBackupToken}},
+		Connects: []Connect{{Component: "server", Port: "backup"}},
+		When:     backupEnabled,
 	}
 }
 
@@ -257,9 +263,11 @@ func coordination() *Service {
 				`--advertise-client-urls "http://$POD_NAME.$PEERS:2379" ` +
 				`--initial-advertise-peer-urls "http://$POD_NAME.$PEERS:2380" ` +
 				`--initial-cluster "$cluster" --initial-cluster-state new`),
-			Ports:   []Port{{Name: "client", Port: EtcdPort}, {Name: "peer", Port: 2380}},
-			Probe:   tcpProbe(),
-			Volumes: []Volume{{Name: "data", Kind: VolumeLocal, MountPath: "/var/lib/etcd", Size: "2Gi"}},
+			Ports: []Port{{Name: "client", Port: EtcdPort}, {Name: "peer", Port: 2380}},
+			// The members form one cluster.
+			Connects: []Connect{{Component: "server", Port: "peer"}},
+			Probe:    tcpProbe(),
+			Volumes:  []Volume{{Name: "data", Kind: VolumeLocal, MountPath: "/var/lib/etcd", Size: "2Gi"}},
 		}},
 	}
 }
@@ -289,7 +297,8 @@ func ingress() *Service {
 					"--http-port=8080", "--https-port=8443",
 				}
 			},
-			Ports:        []Port{{Name: "http", Port: 8080, ServicePort: 80}, {Name: "https", Port: 8443, ServicePort: 443}},
+			Ports: []Port{{Name: "http", Port: 8080, ServicePort: 80, Open: true},
+				{Name: "https", Port: 8443, ServicePort: 443, Open: true}},
 			LoadBalancer: true,
 			Probe:        Probe{Kind: ProbeHTTP, Port: 10254, Path: "/healthz"},
 			// Until the ingress runs in a namespace of its own (issue 14's

@@ -29,6 +29,7 @@ func keyManager() *Service {
 	kek := Env{Name: "BARBICAN_KEK", Secret: CredentialSecret("barbican"), Key: barbicanKEK}
 	for _, c := range []*Component{&api, &work} {
 		c.Env = append(append(c.Env, legacyDB...), kek)
+		c.Connects = []Connect{ConnectDatabase}
 		c.Volumes = append(c.Volumes, etcVolume("barbican"))
 	}
 	upgrade := dbSync("barbican", "barbican-manage", "db", "upgrade")

@@ -125,6 +125,7 @@ func neutronComponents() []Component {
 		// within graceful_shutdown_timeout.
 		DrainSeconds: drainSeconds,
 		Reads:        []string{"neutron.conf", "plugins/ml2/ml2_conf.ini", "plugins/tungstenfabric/tf_plugin.ini"},
+		Connects:     []Connect{ovnNB, ovnSB},
 		Workers:      &Option{File: "neutron.conf", Section: "DEFAULT", Key: "api_workers"},
 	}
 	ovsAgent := agent("ovs-agent", RoleOpenVSwitch, hostAgent(whyHostNetworkAgent),
@@ -150,6 +151,7 @@ func neutronComponents() []Component {
 
 	meta := agent("metadata-agent", RoleGateway, hostAgent(whyMetadataAgent), oslo("neutron-metadata-agent", neutronDir, "neutron.conf", "metadata_agent.ini"), "neutron.conf", "metadata_agent.ini")
 	meta.When = ovs
+	meta.Connects = []Connect{novaMetadata}
 	metaDVR := meta
 	metaDVR.Name, metaDVR.Role = "metadata-agent-compute", RoleCompute
 	metaDVR.When = l3dvr.When
@@ -207,8 +209,9 @@ func ovnNorthd() Component {
 		Args: func(c *Context) []string {
 			return []string{"--ovnnb-db=" + ovnURL(c, "nb", 6641), "--ovnsb-db=" + ovnURL(c, "sb", 6642)}
 		},
-		Probe: processProbe("ovn-northd"),
-		When:  backend(v1.NeutronOVN),
+		Probe:    processProbe("ovn-northd"),
+		Connects: []Connect{ovnNB, ovnSB},
+		When:     backend(v1.NeutronOVN),
 	}
 }
 
@@ -224,6 +227,7 @@ func ovnController() Component {
 	c.Args = func(ctx *Context) []string { return []string{"ovn-controller", ovnURL(ctx, "sb", 6642)} }
 	c.NodeAddresses = []NodeAddress{{Name: "TUNNEL_IP", Interface: func(c *Context) string { return c.Features.Neutron.TunnelInterface }}}
 	c.Probe = processProbe("ovn-controller")
+	c.Connects = []Connect{ovnSB}
 	c.Volumes = ovsRunVolumes
 	c.When = backend(v1.NeutronOVN)
 	return c
@@ -234,8 +238,17 @@ func ovnMetadata(when func(*Context) bool) Component {
 		oslo("neutron-ovn-metadata-agent", neutronDir, "neutron.conf", "neutron_ovn_metadata_agent.ini"),
 		"neutron.conf", "neutron_ovn_metadata_agent.ini")
 	c.Volumes, c.When = ovsRunVolumes, when
+	c.Connects = []Connect{ovnSB, novaMetadata}
 	return c
 }
+
+// The servers Neutron's components reach besides their wiring: OVN's
+// databases and Nova's metadata API, which the metadata agents proxy to.
+var (
+	ovnNB        = Connect{Component: "ovn-ovsdb-nb", Port: "ovsdb"}
+	ovnSB        = Connect{Component: "ovn-ovsdb-sb", Port: "ovsdb"}
+	novaMetadata = Connect{Service: "compute", Component: "metadata", Port: "api"}
+)
 
 // ovnURL is the address of one of OVN's databases.
 func ovnURL(c *Context, name string, port int32) string {

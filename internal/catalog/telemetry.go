@@ -43,9 +43,10 @@ func telemetryMetric() *Service {
 	for _, c := range []*Component{&api, &metricd} {
 		c.Volumes = []Volume{cephVolume}
 		c.Env = append(c.Env, indexer...)
+		c.Connects = []Connect{ConnectDatabase}
 	}
 	upgrade := dbSync("gnocchi", oslo("gnocchi-upgrade", "/etc/gnocchi", gnocchiConf)...)
-	upgrade.Volumes, upgrade.Env = []Volume{cephVolume}, indexer
+	upgrade.Volumes, upgrade.Env, upgrade.Connects = []Volume{cephVolume}, indexer, []Connect{ConnectDatabase}
 	return &Service{
 		Name:        "telemetry-metric",
 		Project:     "gnocchi",

@@ -76,6 +76,8 @@ func tempest() *Service {
 			Name:      "run",
 			Reads:     []string{tempestConf},
 			OskBinary: true,
+			// Tempest tests the dashboard, which no Keystone endpoint lists.
+			Connects: []Connect{{Service: "dashboard", Component: "server", Port: "http"}},
 			// oslo.config's environment source keeps the password out of
 			// tempest.conf, for Tempest and for osk's job alike.
 			Env:     []Env{{Name: "OS_AUTH__ADMIN_PASSWORD", Secret: AdminSecret, Key: KeyPassword}},

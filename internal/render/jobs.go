@@ -50,7 +50,7 @@ func (m *model) dbInitJob(s *catalog.Service) catalog.Job {
 	return catalog.Job{Name: "db-init", Image: "osk", Command: cmd, Env: []catalog.Env{
 		{Name: "DB_ROOT_PASSWORD", Secret: catalog.DatabaseRootSecret, Key: catalog.KeyPassword},
 		{Name: "DB_PASSWORD", Secret: catalog.CredentialSecret(s.Project), Key: catalog.KeyDatabasePassword},
-	}}
+	}, Connects: []catalog.Connect{catalog.ConnectDatabase}}
 }
 
 func (m *model) rabbitInitJob(s *catalog.Service) catalog.Job {
@@ -65,7 +65,8 @@ func (m *model) rabbitInitJob(s *catalog.Service) catalog.Job {
 		cmd = append(cmd, "--notifications-url", fmt.Sprintf("http://%s:15672", m.busHost(NotificationsBus)))
 		env = append(env, catalog.Env{Name: "RABBITMQ_NOTIFICATIONS_ADMIN_PASSWORD", Secret: catalog.BusSecret(NotificationsBus), Key: catalog.KeyPassword})
 	}
-	return catalog.Job{Name: "rabbit-init", Image: "osk", Command: cmd, Env: env}
+	return catalog.Job{Name: "rabbit-init", Image: "osk", Command: cmd, Env: env,
+		Connects: []catalog.Connect{{Service: "messaging", Port: "management"}}}
 }
 
 // keystoneRegisterJob registers the service user, roles, domain, services
@@ -88,7 +89,8 @@ func (m *model) keystoneRegisterJob(s *catalog.Service) catalog.Job {
 	for _, e := range k.Endpoints {
 		cmd = append(cmd, "--endpoint", m.endpointSpec(s, e))
 	}
-	return catalog.Job{Name: "keystone-register", Image: "osk", Command: cmd, Env: env}
+	return catalog.Job{Name: "keystone-register", Image: "osk", Command: cmd, Env: env,
+		Connects: []catalog.Connect{catalog.ConnectKeystone}}
 }
 
 // endpointSpec is "type|name|internal-url|public-url" for keystone-register.
@@ -154,6 +156,7 @@ func (m *model) renderJob(s *catalog.Service, j catalog.Job, base map[string][]b
 	}
 	m.add(job)
 	m.add(m.standaloneClaims(name, l, active(m.ctx, j.Volumes))...)
+	m.noteJob(s, l, j.Reads, j.Connects)
 	return job
 }
 
@@ -195,6 +198,7 @@ func (m *model) renderCronJob(s *catalog.Service, j catalog.CronJob, base map[st
 		},
 	})
 	m.add(m.standaloneClaims(name, l, active(m.ctx, j.Volumes))...)
+	m.noteJob(s, l, j.Reads, j.Connects)
 	if len(j.UpdatesSecrets) > 0 {
 		role, binding := m.role(name, l, s.Project, []rbacv1.PolicyRule{{
 			APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: j.UpdatesSecrets, Verbs: []string{"get", "update"},

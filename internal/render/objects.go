@@ -126,6 +126,7 @@ var kindOrder = map[string]int{
 	"ServiceAccount": 0, "ClusterRole": 1, "ClusterRoleBinding": 2, "Role": 3, "RoleBinding": 4,
 	"Secret": 5, "ConfigMap": 6, "PersistentVolumeClaim": 7, "Service": 8, "IngressClass": 9, "Ingress": 10,
 	"StatefulSet": 11, "Deployment": 12, "DaemonSet": 13, "PodDisruptionBudget": 14, "Job": 15, "CronJob": 16,
+	"NetworkPolicy": 17,
 }
 
 func sortObjects(objs []client.Object) {

@@ -80,6 +80,7 @@ func Render(d *v1.OpenStackDeployment, opts Options) (*Result, error) {
 	}
 	m.renderIngress()
 	m.renderPrecache()
+	m.renderNetworkPolicies()
 	sortObjects(m.objects)
 	needs := map[string][]string{}
 	for _, name := range m.enabled {
@@ -104,6 +105,10 @@ type model struct {
 	public []publicPort
 	// byRole lists the images each node role runs, for pre-caching.
 	byRole map[string]map[string]bool
+	// clients and servers are the pods that connect and serve, for the
+	// NetworkPolicies.
+	clients []netClient
+	servers []netServer
 }
 
 func newModel(d *v1.OpenStackDeployment, opts Options) (*model, error) {

@@ -118,6 +118,7 @@ func (m *model) podController(w *workload) client.Object {
 		l[LabelComponent] = sel.MatchLabels[LabelComponent]
 	}
 	tpl := m.podTemplate(w, l)
+	m.notePods(w, l)
 	meta := m.meta(w.name, l)
 	if w.nodeKey != "" {
 		meta.Annotations = map[string]string{AnnotationNodeOverride: w.nodeKey}
