@@ -69,7 +69,8 @@ func (c *tempestCloud) prepare(ctx context.Context, conf *oslo.File, t *Tempest)
 			return err
 		}
 	}
-	return c.setMicroversions(ctx, conf, t.Out)
+	c.setMicroversions(ctx, conf, t.Out)
+	return nil
 }
 
 // cleanup removes what the Job created; a failure is reported, not fatal:
