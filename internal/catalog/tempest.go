@@ -105,13 +105,36 @@ func tempestArgs(c *Context) []string {
 	} else {
 		args = append(args, "--smoke")
 	}
-	if t.ExcludeRegex != "" {
-		args = append(args, "--exclude-regex", t.ExcludeRegex)
+	if exclude := tempestExclude(c); exclude != "" {
+		args = append(args, "--exclude-regex", exclude)
 	}
 	if t.Concurrency > 0 {
 		args = append(args, "--concurrency", strconv.Itoa(int(t.Concurrency)))
 	}
 	return args
+}
+
+// tempestUnscopedIdentityTests are the identity tests of Tempest 33
+// (zed's) that predate Keystone's enforced scopes: they read other
+// projects, update credentials and list EC2 credentials with
+// project-scoped tokens, which osk's keystone.conf (enforce_scope,
+// enforce_new_defaults) refuses. The cloud is right to refuse; the tests
+// cannot pass against it.
+const tempestUnscopedIdentityTests = `^tempest\.api\.identity\.(admin\.v3\.(test_projects\.ProjectsTestJSON|` +
+	`test_list_projects\.ListProjectsStaticTestJSON|test_users\.UsersV3TestJSON\.test_list_user_projects|` +
+	`test_credentials\.CredentialsTestJSON)|v3\.test_ec2_credentials\.EC2CredentialsTest\.test_list_ec2_credentials)`
+
+// tempestExclude is what the run leaves out: the user's exclusions, and on
+// zed the identity tests its Tempest cannot run under enforced scopes.
+func tempestExclude(c *Context) string {
+	var out []string
+	if c.Release == "zed" {
+		out = append(out, tempestUnscopedIdentityTests)
+	}
+	if e := c.Features.Tempest.ExcludeRegex; e != "" {
+		out = append(out, e)
+	}
+	return strings.Join(out, "|")
 }
 
 // tempestFeatures tells Tempest what the cloud runs: which services, which

@@ -9,12 +9,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
+	"github.com/gophercloud/gophercloud/v2/openstack/common/extensions"
 	"github.com/gophercloud/gophercloud/v2/openstack/utils"
+	"github.com/gophercloud/gophercloud/v2/pagination"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1 "github.com/oskproject/osk/api/v1alpha1"
@@ -239,6 +242,35 @@ func Summarize(runs []TestRun) *v1.TempestResult {
 	}
 	res.Finished = metav1.NewTime(end)
 	return res
+}
+
+// setNetworkExtensions lists in tempest.conf the extensions Neutron
+// serves, unless the configuration already does: Tempest otherwise
+// assumes every extension it knows of (metering, for one) is there.
+func (c *tempestCloud) setNetworkExtensions(ctx context.Context, conf *oslo.File, out io.Writer) {
+	if v, _ := conf.Get("service_available", "neutron"); v != "true" {
+		return
+	}
+	if _, set := conf.Get("network-feature-enabled", "api_extensions"); set {
+		return
+	}
+	client, err := openstack.NewNetworkV2(c.provider, c.endpoints)
+	if err == nil {
+		var pages pagination.Page
+		if pages, err = extensions.List(client).AllPages(ctx); err == nil {
+			var exts []extensions.Extension
+			if exts, err = extensions.ExtractExtensions(pages); err == nil {
+				aliases := make([]string, 0, len(exts))
+				for _, e := range exts {
+					aliases = append(aliases, e.Alias)
+				}
+				slices.Sort(aliases)
+				conf.Set("network-feature-enabled", "api_extensions", strings.Join(aliases, ","))
+				return
+			}
+		}
+	}
+	fmt.Fprintf(out, "network: listing the extensions: %v; Tempest assumes all of them\n", err)
 }
 
 // microversioned are the APIs Tempest tests by microversion: the

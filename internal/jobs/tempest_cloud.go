@@ -70,6 +70,7 @@ func (c *tempestCloud) prepare(ctx context.Context, conf *oslo.File, t *Tempest)
 		}
 	}
 	c.setMicroversions(ctx, conf, t.Out)
+	c.setNetworkExtensions(ctx, conf, t.Out)
 	return nil
 }
 

@@ -32,7 +32,7 @@ import (
 var explainedSkips = []*regexp.Regexp{
 	// Services this bed does not run (no agents, no cinder-api, no Swift).
 	regexp.MustCompile(`(?i)(cinder|swift|volume|object.storage|octavia|designate|heat|barbican|aodh|gnocchi|ceilometer|horizon) .*(not available|is not enabled|disabled)`),
-	regexp.MustCompile(`(?i)not (available|enabled|supported)`),
+	regexp.MustCompile(`(?i)not (available|enabled|supported|configured)`),
 	regexp.MustCompile(`(?i)extension .* (not enabled|is not enabled)`),
 	regexp.MustCompile(`(?i)(no|requires?) .*(agent|compute node|hypervisor)`),
 	regexp.MustCompile(`(?i)microversion`),
