@@ -44,8 +44,8 @@ const (
 )
 
 // TestRun is one test of a subunit stream: its last status, when it
-// started and ended, and the text attached to it (a traceback, a skip
-// reason).
+// started and ended, and its traceback or the reason it was skipped (its
+// captured logs are left out).
 type TestRun struct {
 	ID         string
 	Status     TestStatus
@@ -104,7 +104,10 @@ type packet struct {
 	testID    string
 	status    TestStatus
 	timestamp time.Time
-	file      []byte
+	// fileName and file are an attachment: the test's traceback, the
+	// reason it was skipped, or its captured logs.
+	fileName string
+	file     []byte
 }
 
 func (r *TestRun) apply(p packet) {
@@ -115,7 +118,7 @@ func (r *TestRun) apply(p packet) {
 		}
 		r.End = p.timestamp
 	}
-	if len(p.file) > 0 && utf8.Valid(p.file) {
+	if (p.fileName == "traceback" || p.fileName == "reason") && utf8.Valid(p.file) {
 		r.Details += string(p.file)
 	}
 }
@@ -187,7 +190,7 @@ func parseFields(flags uint16, b []byte) (packet, error) {
 		f.string()
 	}
 	if flags&flagFileContent != 0 {
-		f.string() // the file's name
+		p.fileName = f.string()
 		p.file = f.bytes(f.varint())
 	}
 	if flags&flagRouteCode != 0 {

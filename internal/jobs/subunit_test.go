@@ -19,6 +19,8 @@ type event struct {
 	status TestStatus
 	at     time.Time
 	file   string
+	// name is the attachment's name; "traceback" when empty.
+	name string
 }
 
 // encodeVarint is subunit's variable-length number.
@@ -51,7 +53,11 @@ func encode(e event) []byte {
 	if e.file != "" {
 		flags |= flagFileContent | flagMIMEType
 		body = append(body, encodeString("text/plain;charset=utf8")...)
-		body = append(append(body, encodeString("traceback")...), encodeVarint(len(e.file))...)
+		name := e.name
+		if name == "" {
+			name = "traceback"
+		}
+		body = append(append(body, encodeString(name)...), encodeVarint(len(e.file))...)
 		body = append(body, e.file...)
 	}
 	body = append(body, encodeString("0")...)
@@ -87,8 +93,9 @@ func TestReadSubunit(t *testing.T) {
 		event{id: "tempest.api.a.Test.test_ok[id-1,smoke]", status: StatusSuccess, at: t0.Add(2 * time.Second)},
 		event{id: "tempest.api.b.Test.test_bad", status: StatusInProgress, at: t0.Add(time.Second)},
 		event{id: "tempest.api.b.Test.test_bad", file: long},
+		event{id: "tempest.api.b.Test.test_bad", file: "DEBUG a captured log line", name: "pythonlogging:''"},
 		event{id: "tempest.api.b.Test.test_bad", status: StatusFail, at: t0.Add(3 * time.Second)},
-		event{id: "tempest.api.c.Test.test_skip", status: StatusSkip, at: t0.Add(time.Second), file: "Cinder is not available"},
+		event{id: "tempest.api.c.Test.test_skip", status: StatusSkip, at: t0.Add(time.Second), file: "Cinder is not available", name: "reason"},
 		event{id: "tempest.api.d.Test.test_listed", status: StatusExists},
 	)
 	// Plain output between packets is skipped, as subunit's tools do.
@@ -104,7 +111,7 @@ func TestReadSubunit(t *testing.T) {
 		t.Errorf("first test: %+v, want passed in 2s", r)
 	}
 	if r := runs[1]; !r.Failed() || r.Details != long {
-		t.Errorf("second test: failed %v, traceback of %d bytes, want failed with the whole traceback", r.Failed(), len(r.Details))
+		t.Errorf("second test: failed %v, details of %d bytes, want failed with the whole traceback and not its logs", r.Failed(), len(r.Details))
 	}
 	if r := runs[2]; r.Status != StatusSkip || r.Details != "Cinder is not available" {
 		t.Errorf("third test: %+v, want skipped with its reason", r)

@@ -122,6 +122,20 @@ func logAreas(t *testing.T, runs []jobs.TestRun) {
 		c := counts[k]
 		t.Logf("tempest: %-10s %3d passed, %d failed, %2d skipped", k, c[0], c[1], c[2])
 	}
+	reasons := map[string]int{}
+	for _, r := range runs {
+		if r.Status == jobs.StatusSkip {
+			reasons[strings.TrimSpace(firstLine(r.Details))]++
+		}
+	}
+	for _, why := range slices.Sorted(maps.Keys(reasons)) {
+		t.Logf("tempest: skipped %2d: %s", reasons[why], why)
+	}
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }
 
 func explained(reason string) bool {
