@@ -326,6 +326,11 @@ type Component struct {
 	// Reads lists the configuration files the component reads, by name. A
 	// change to one of them rolls the component.
 	Reads []string
+	// NoDatabase components get their files without the database
+	// connections their service's files carry: agents that reach the
+	// database through RPC, or not at all, and whose nodes should not
+	// hold its password (nova-compute, Neutron's agents).
+	NoDatabase bool
 	// Volumes the component mounts besides its configuration.
 	Volumes []Volume
 	// Connects lists the servers it reaches that its files' wiring does

@@ -109,6 +109,8 @@ func novaCompute() Component {
 		append(oslo("nova-compute", "/etc/nova", novaConf), "--config-file", NodeConfigDir+"/node.conf"), novaConf)
 	// libvirt's QEMU processes are the host's.
 	c.Privileges.HostPID = true
+	// nova-compute reaches the database through the conductor only.
+	c.NoDatabase = true
 	c.Volumes = append(append([]Volume(nil), computeHostVolumes...), withWhen(cephVolume, func(ctx *Context) bool {
 		return ctx.Features.Nova.ImagesBackend == v1.ImagesCeph || ctx.Enabled("block-storage")
 	}))

@@ -133,12 +133,13 @@ func neutronComponents() []Component {
 			"--config-file", NodeConfigDir+"/node.conf"),
 		"neutron.conf", "plugins/ml2/openvswitch_agent.ini")
 	ovsAgent.NodeAddresses = []NodeAddress{tunnel}
+	ovsAgent.NoDatabase = true
 	ovsAgent.Volumes = ovsRunVolumes
 	ovsAgent.When = ovs
 
 	l3 := agent("l3-agent", RoleGateway, hostAgent(whyHostNetworkAgent), oslo("neutron-l3-agent", neutronDir, "neutron.conf", "l3_agent.ini"), "neutron.conf", "l3_agent.ini")
 	l3 = rpcServer(l3, "neutron-l3-agent", neutronDir+"/neutron.conf", "l3_agent")
-	l3.Volumes, l3.When = ovsRunVolumes, ovs
+	l3.Volumes, l3.When, l3.NoDatabase = ovsRunVolumes, ovs, true
 	l3.Layer = map[string]v1.OsloFile{"l3_agent.ini": {"DEFAULT": {"agent_mode": "legacy"}}}
 	l3dvr := l3
 	l3dvr.Name, l3dvr.Role = "l3-agent-compute", RoleCompute
@@ -147,10 +148,10 @@ func neutronComponents() []Component {
 
 	dhcp := agent("dhcp-agent", RoleGateway, hostAgent(whyHostNetworkAgent), oslo("neutron-dhcp-agent", neutronDir, "neutron.conf", "dhcp_agent.ini"), "neutron.conf", "dhcp_agent.ini")
 	dhcp = rpcServer(dhcp, "neutron-dhcp-agent", neutronDir+"/neutron.conf", "dhcp_agent")
-	dhcp.Volumes, dhcp.When = ovsRunVolumes, ovs
+	dhcp.Volumes, dhcp.When, dhcp.NoDatabase = ovsRunVolumes, ovs, true
 
 	meta := agent("metadata-agent", RoleGateway, hostAgent(whyMetadataAgent), oslo("neutron-metadata-agent", neutronDir, "neutron.conf", "metadata_agent.ini"), "neutron.conf", "metadata_agent.ini")
-	meta.When = ovs
+	meta.When, meta.NoDatabase = ovs, true
 	meta.Connects = []Connect{novaMetadata}
 	metaDVR := meta
 	metaDVR.Name, metaDVR.Role = "metadata-agent-compute", RoleCompute
@@ -237,7 +238,7 @@ func ovnMetadata(when func(*Context) bool) Component {
 	c := agent("ovn-metadata-agent", RoleCompute, hostAgent(whyHostNetworkAgent),
 		oslo("neutron-ovn-metadata-agent", neutronDir, "neutron.conf", "neutron_ovn_metadata_agent.ini"),
 		"neutron.conf", "neutron_ovn_metadata_agent.ini")
-	c.Volumes, c.When = ovsRunVolumes, when
+	c.Volumes, c.When, c.NoDatabase = ovsRunVolumes, when, true
 	c.Connects = []Connect{ovnSB, novaMetadata}
 	return c
 }

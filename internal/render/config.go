@@ -27,6 +27,21 @@ func (fs fileSet) Delete(file, section, key string) {
 	}
 }
 
+// dropDatabase removes the sections the service's database wiring
+// writes.
+func (fs fileSet) dropDatabase(s *catalog.Service) {
+	for _, cf := range s.Config {
+		for _, w := range cf.Wiring {
+			if f, ok := fs[cf.Name]; ok && w.Kind == catalog.WireDatabase {
+				section := or(w.Section, "database")
+				for _, k := range f.Keys(section) {
+					f.Delete(section, k)
+				}
+			}
+		}
+	}
+}
+
 func (fs fileSet) clone() fileSet {
 	c := make(fileSet, len(fs))
 	for n, f := range fs {
@@ -77,6 +92,9 @@ func (m *model) baseFiles(s *catalog.Service, ctx *catalog.Context) fileSet {
 // the catalog's component layer, then the spec's component overrides.
 func (m *model) componentFiles(s *catalog.Service, c *catalog.Component, base fileSet) fileSet {
 	fs := base.clone()
+	if c.NoDatabase {
+		fs.dropDatabase(s)
+	}
 	fs.merge(c.Layer)
 	fs.merge(m.d.Spec.Services[s.Name].Components[c.Name].Config)
 	return fs

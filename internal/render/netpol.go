@@ -39,6 +39,8 @@ type netClient struct {
 	host     bool
 	reads    []string
 	connects []catalog.Connect
+	// noDatabase clients get their files without the database wiring.
+	noDatabase bool
 }
 
 // netServer is a component whose pods serve ports.
@@ -58,7 +60,7 @@ type target struct{ service, component, port string }
 // ports outside the host's network, as a server.
 func (m *model) notePods(w *workload, labels map[string]string) {
 	host := w.c.Privileges != nil && w.c.Privileges.HostNetwork
-	m.clients = append(m.clients, netClient{s: w.s, labels: labels, host: host, reads: w.c.Reads, connects: w.c.Connects})
+	m.clients = append(m.clients, netClient{s: w.s, labels: labels, host: host, reads: w.c.Reads, connects: w.c.Connects, noDatabase: w.c.NoDatabase})
 	if len(w.c.Ports) == 0 || host || w.nodeKey != "" {
 		return
 	}
@@ -92,6 +94,9 @@ func (m *model) targets(c netClient) []target {
 	for _, name := range c.reads {
 		if f, ok := c.s.File(name); ok {
 			for _, w := range f.Wiring {
+				if w.Kind == catalog.WireDatabase && c.noDatabase {
+					continue
+				}
 				out = append(out, m.wireTargets(c.s, w)...)
 			}
 		}

@@ -2,12 +2,15 @@ package render_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 
 	v1 "github.com/oskproject/osk/api/v1alpha1"
+	"github.com/oskproject/osk/internal/catalog"
 	"github.com/oskproject/osk/internal/lifecycle"
 	"github.com/oskproject/osk/internal/oslo"
 	"github.com/oskproject/osk/internal/render"
@@ -141,4 +144,59 @@ func TestGlanceShowsDirectURLsOnlyForRBD(t *testing.T) {
 			t.Errorf("%s store: no Secret glance-etc rendered", backend)
 		}
 	}
+}
+
+// TestAgentsHoldNoDatabasePassword checks that the agents the catalog
+// marks NoDatabase (nova-compute, Neutron's agents) mount no file with a
+// database URL, while the service's own servers keep theirs.
+func TestAgentsHoldNoDatabasePassword(t *testing.T) {
+	cat := catalog.Default()
+	for _, name := range []string{"minimal", "compute", "full"} {
+		res := renderExample(t, name, nil)
+		secrets := map[string]*corev1.Secret{}
+		for _, o := range res.Objects {
+			if s, ok := o.(*corev1.Secret); ok {
+				secrets[s.Name] = s
+			}
+		}
+		checked := 0
+		for _, o := range res.Objects {
+			ds, ok := o.(*appsv1.DaemonSet)
+			if !ok {
+				continue
+			}
+			s, _ := cat.Get(ds.Labels[render.LabelService])
+			if s == nil {
+				continue
+			}
+			c, ok := s.Component(ds.Spec.Template.Labels["app.kubernetes.io/component"])
+			if !ok || !c.NoDatabase {
+				continue
+			}
+			checked++
+			for _, f := range mountedFiles(&ds.Spec.Template.Spec, secrets) {
+				if strings.Contains(f, "mysql+pymysql://") {
+					t.Errorf("%s: DaemonSet %s mounts a database URL:\n%s", name, ds.Name, f)
+				}
+			}
+		}
+		if checked == 0 {
+			t.Errorf("%s: no agent marked NoDatabase was rendered", name)
+		}
+	}
+}
+
+// mountedFiles returns the content of every key of every Secret a pod
+// mounts.
+func mountedFiles(pod *corev1.PodSpec, secrets map[string]*corev1.Secret) []string {
+	var out []string
+	for _, v := range pod.Volumes {
+		if v.Secret == nil || secrets[v.Secret.SecretName] == nil {
+			continue
+		}
+		for _, b := range secrets[v.Secret.SecretName].Data {
+			out = append(out, string(b))
+		}
+	}
+	return out
 }
