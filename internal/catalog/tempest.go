@@ -30,6 +30,11 @@ var tempestServices = []struct{ service, option string }{
 	// every release osk supports has dropped it.
 }
 
+// TempestPasswordEnv holds the admin's password in the tempest Job: the
+// variable oslo.config reads [auth] admin_password from, so Tempest finds
+// it as osk's job does, and tempest.conf holds no password.
+const TempestPasswordEnv = "OS_AUTH__ADMIN_PASSWORD"
+
 // tempestWorkspace is Tempest's workspace on the Job's volume.
 const tempestWorkspace = "/var/lib/tempest/workspace"
 
@@ -80,7 +85,7 @@ func tempest() *Service {
 			Connects: []Connect{{Service: "dashboard", Component: "server", Port: "http"}},
 			// oslo.config's environment source keeps the password out of
 			// tempest.conf, for Tempest and for osk's job alike.
-			Env:     []Env{{Name: "OS_AUTH__ADMIN_PASSWORD", Secret: AdminSecret, Key: KeyPassword}},
+			Env:     []Env{{Name: TempestPasswordEnv, Secret: AdminSecret, Key: KeyPassword}},
 			Volumes: []Volume{{Name: "results", Kind: VolumePersistent, MountPath: "/var/lib/tempest", Size: "1Gi"}},
 			Command: []string{OskDir + "/osk", "job", "tempest",
 				"--config", "/etc/tempest/" + tempestConf, "--workspace", tempestWorkspace},

@@ -10,12 +10,9 @@ import (
 	"github.com/spf13/cobra"
 
 	v1 "github.com/oskproject/osk/api/v1alpha1"
+	"github.com/oskproject/osk/internal/catalog"
 	"github.com/oskproject/osk/internal/jobs"
 )
-
-// TempestPasswordEnv holds the admin's password: the variable oslo.config
-// reads [auth] admin_password from, so Tempest itself finds it too.
-const TempestPasswordEnv = "OS_AUTH__ADMIN_PASSWORD"
 
 func newTempestCommand() *cobra.Command {
 	j := jobs.Tempest{Command: "tempest"}
@@ -30,10 +27,10 @@ serve, run "tempest run" with the arguments after --, keep the results in the
 workspace (results.subunit, results.xml, summary.json), and remove what it
 created. The summary is printed and written to the termination log, where
 the operator reads it into status.tempest. The admin's password comes from
-` + TempestPasswordEnv + `. Failed tests do not fail the command; a run that
+` + catalog.TempestPasswordEnv + `. Failed tests do not fail the command; a run that
 could not happen does.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			j.AdminPassword, j.RunArgs, j.Out = os.Getenv(TempestPasswordEnv), args, cmd.OutOrStdout()
+			j.AdminPassword, j.RunArgs, j.Out = os.Getenv(catalog.TempestPasswordEnv), args, cmd.OutOrStdout()
 			if publicNetwork != "" {
 				n, err := jobs.ParsePublicNetwork(publicNetwork)
 				if err != nil {
