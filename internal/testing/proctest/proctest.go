@@ -7,6 +7,7 @@ package proctest
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -22,15 +23,29 @@ import (
 // FreeAddr returns 127.0.0.1:port with a port nothing listens on.
 func FreeAddr(t testing.TB) string { return fmt.Sprintf("127.0.0.1:%d", FreePort(t)) }
 
-// FreePort returns a TCP port on 127.0.0.1 that nothing listens on.
+// Ports FreePort chooses from: below Linux's ephemeral range (32768 and
+// up by default), so that no outgoing connection's source port and no
+// listener on port 0 of a test running beside this one takes the port
+// between FreePort's check and the server's bind.
+const (
+	firstFreePort = 20000
+	lastFreePort  = 32767
+)
+
+// FreePort returns a TCP port on 127.0.0.1 that nothing listens on, chosen
+// at random among ports the kernel does not hand out by itself.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 100 {
+		port := firstFreePort + rand.IntN(lastFreePort-firstFreePort+1)
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			l.Close()
+			return port
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatalf("no free port between %d and %d after 100 tries", firstFreePort, lastFreePort)
+	return 0
 }
 
 // Need fails t, naming the Debian package to install, when a program is
