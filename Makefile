@@ -37,9 +37,9 @@ vet:
 sandbox:
 	$(GO) run ./cmd/osk sandbox build >/dev/null
 
-# TEST_TIMEOUT bounds each test package: test/openstack (with Tempest) and
+# TEST_TIMEOUT bounds each test package: test/openstack (with Tempest, about 24 min) and
 # test/operator take several minutes each on a busy two-core machine.
-TEST_TIMEOUT  ?= 30m
+TEST_TIMEOUT  ?= 45m
 
 ## test: vet and run every test (the README's test command)
 test: vet sandbox
