@@ -248,7 +248,7 @@ func Summarize(runs []TestRun) *v1.TempestResult {
 // serves, unless the configuration already does: Tempest otherwise
 // assumes every extension it knows of (metering, for one) is there.
 func (c *tempestCloud) setNetworkExtensions(ctx context.Context, conf *oslo.File, out io.Writer) {
-	if v, _ := conf.Get("service_available", "neutron"); v != "true" {
+	if !available(conf, "neutron") {
 		return
 	}
 	if _, set := conf.Get("network-feature-enabled", "api_extensions"); set {
@@ -289,7 +289,7 @@ var microversioned = []struct {
 // a table, says what a release serves, and a user's setting wins.
 func (c *tempestCloud) setMicroversions(ctx context.Context, conf *oslo.File, out io.Writer) {
 	for _, m := range microversioned {
-		if v, _ := conf.Get("service_available", m.available); v != "true" {
+		if !available(conf, m.available) {
 			continue
 		}
 		if _, set := conf.Get(m.section, "max_microversion"); set {
@@ -311,6 +311,12 @@ func (c *tempestCloud) setMicroversions(ctx context.Context, conf *oslo.File, ou
 		conf.Set(m.section, "min_microversion", fmt.Sprintf("%d.%d", mv.MinMajor, mv.MinMinor))
 		conf.Set(m.section, "max_microversion", fmt.Sprintf("%d.%d", mv.MaxMajor, mv.MaxMinor))
 	}
+}
+
+// available reports whether tempest.conf marks a service available.
+func available(conf *oslo.File, service string) bool {
+	v, _ := conf.Get("service_available", service)
+	return v == "true"
 }
 
 func writeFile(path string, b []byte) error {

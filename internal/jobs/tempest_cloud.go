@@ -62,7 +62,7 @@ func (c *tempestCloud) prepare(ctx context.Context, conf *oslo.File, t *Tempest)
 		{"neutron", func() error { return c.ensurePublicNetwork(ctx, conf, t.PublicNetwork) }},
 	}
 	for _, s := range steps {
-		if v, _ := conf.Get("service_available", s.service); v != "true" {
+		if !available(conf, s.service) {
 			continue
 		}
 		if err := s.run(); err != nil {
