@@ -546,9 +546,78 @@ type CephFeatures struct {
 	KeysSecret string `json:"keysSecret,omitempty"`
 }
 
-// StackLightFeatures connects the cloud to monitoring.
+// StackLightFeatures connects the cloud to StackLight, the monitoring
+// stack (Prometheus Operator with Prometheus, Alertmanager and Grafana).
 type StackLightFeatures struct {
-	// Enabled turns on notifications for StackLight and the exporters.
+	// Enabled turns on notifications for StackLight and renders the
+	// monitoring objects: alert rules (PrometheusRule), inhibitions
+	// (AlertmanagerConfig), scrape objects and dashboards.
+	// +optional
+	Enabled bool `json:"enabled,omitempty"`
+	// Namespace is where the monitoring stack runs; its pods may reach
+	// the metrics ports. Defaults to stacklight.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+	// Labels are put on every monitoring object osk renders, so that the
+	// stack's rule, monitor and dashboard selectors pick them up.
+	// Defaults to {"release": "stacklight"}.
+	// +optional
+	Labels map[string]string `json:"labels,omitempty"`
+	// Thresholds tune the alerts.
+	// +optional
+	Thresholds StackLightThresholds `json:"thresholds,omitempty"`
+	// Logs turns log collection on or off.
+	// +optional
+	Logs StackLightLogs `json:"logs,omitempty"`
+}
+
+// StackLightThresholds are the alert thresholds worth tuning; each
+// defaults when 0.
+type StackLightThresholds struct {
+	// APILatencyMilliseconds: an API slower than this for 10 minutes
+	// raises OpenStackAPISlow. Defaults to 2000.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	APILatencyMilliseconds int32 `json:"apiLatencyMilliseconds,omitempty"`
+	// API5xxPercent: an API answering more than this share of its
+	// requests with a server error for 10 minutes raises
+	// OpenStackAPIErrors. Defaults to 5.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100
+	API5xxPercent int32 `json:"api5xxPercent,omitempty"`
+	// NotificationsBacklog: a notification queue holding more ready
+	// messages than this with no consumer raises
+	// RabbitMQNotificationsNotConsumed. Defaults to 10000.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	NotificationsBacklog int32 `json:"notificationsBacklog,omitempty"`
+	// BackupMaxAgeHours: no successful database backup for this long
+	// raises GaleraBackupTooOld. Defaults to 48 (two daily incrementals).
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	BackupMaxAgeHours int32 `json:"backupMaxAgeHours,omitempty"`
+	// UpgradeStepTimeoutMinutes: an upgrade resting on one step longer
+	// than this raises OskUpgradeStuck. Defaults to 60.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	UpgradeStepTimeoutMinutes int32 `json:"upgradeStepTimeoutMinutes,omitempty"`
+	// CertificateWarningDays: a public certificate expiring within this
+	// many days raises CertificateExpiringSoon. Defaults to 30.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	CertificateWarningDays int32 `json:"certificateWarningDays,omitempty"`
+	// CertificateCriticalDays: within this many days it raises
+	// CertificateExpiringCritical; must be below CertificateWarningDays.
+	// Defaults to 7.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	CertificateCriticalDays int32 `json:"certificateCriticalDays,omitempty"`
+}
+
+// StackLightLogs turns log collection on or off.
+type StackLightLogs struct {
+	// Enabled collects the logs of every osk pod.
 	// +optional
 	Enabled bool `json:"enabled,omitempty"`
 }

@@ -22,6 +22,16 @@ const (
 	CephKeysSecret         = "openstack-ceph-keys"
 	GlanceFileSize         = "50Gi"
 	TelemetryInterval      = 300
+	StackLightNamespace    = "stacklight"
+	StackLightLabel        = "release"
+	StackLightLabelValue   = "stacklight"
+	APILatencyMilliseconds = 2000
+	API5xxPercent          = 5
+	NotificationsBacklog   = 10000
+	BackupMaxAgeHours      = 48
+	UpgradeStepTimeout     = 60
+	CertificateWarningDays = 30
+	CertificateCritical    = 7
 )
 
 // Default fills every unset field of the spec with its default, in place.
@@ -39,6 +49,27 @@ func Default(s *v1.OpenStackDeploymentSpec) {
 	str((*string)(&s.Features.Cinder.Backend), string(v1.StoreCeph))
 	str(&s.Features.Ceph.KeysSecret, CephKeysSecret)
 	num(&s.Features.Telemetry.Interval, TelemetryInterval)
+	defaultStackLight(&s.Features.StackLight)
+}
+
+// defaultStackLight fills StackLight's settings only when it is on, so a
+// deployment without it stores none of them.
+func defaultStackLight(l *v1.StackLightFeatures) {
+	if !l.Enabled {
+		return
+	}
+	str(&l.Namespace, StackLightNamespace)
+	if len(l.Labels) == 0 {
+		l.Labels = map[string]string{StackLightLabel: StackLightLabelValue}
+	}
+	t := &l.Thresholds
+	num(&t.APILatencyMilliseconds, APILatencyMilliseconds)
+	num(&t.API5xxPercent, API5xxPercent)
+	num(&t.NotificationsBacklog, NotificationsBacklog)
+	num(&t.BackupMaxAgeHours, BackupMaxAgeHours)
+	num(&t.UpgradeStepTimeoutMinutes, UpgradeStepTimeout)
+	num(&t.CertificateWarningDays, CertificateWarningDays)
+	num(&t.CertificateCriticalDays, CertificateCritical)
 }
 
 func defaultNeutron(p v1.Preset, n *v1.NeutronFeatures) {

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	apivalidation "k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
@@ -175,7 +176,51 @@ func validateFeatures(s *v1.OpenStackDeploymentSpec, p *field.Path) field.ErrorL
 	if f.Tempest.Concurrency < 0 {
 		errs = append(errs, field.Invalid(p.Child("tempest", "concurrency"), f.Tempest.Concurrency, "must be 0 (one worker per CPU) or more"))
 	}
+	errs = append(errs, validateStackLight(f.StackLight, p.Child("stacklight"))...)
 	return append(errs, validateGlanceReplicas(s, p)...)
+}
+
+// validateStackLight checks StackLight's settings when it is on
+// (defaulted: every threshold set).
+func validateStackLight(l v1.StackLightFeatures, p *field.Path) field.ErrorList {
+	if !l.Enabled {
+		return nil
+	}
+	errs := dnsLabel(p.Child("namespace"), l.Namespace)
+	errs = append(errs, metav1validation.ValidateLabels(l.Labels, p.Child("labels"))...)
+	if len(l.Labels) == 0 {
+		errs = append(errs, field.Required(p.Child("labels"), "at least one label for the stack's selectors to match"))
+	}
+	tp := p.Child("thresholds")
+	t := l.Thresholds
+	for _, th := range []struct {
+		name string
+		v    int32
+	}{
+		{"apiLatencyMilliseconds", t.APILatencyMilliseconds}, {"api5xxPercent", t.API5xxPercent},
+		{"notificationsBacklog", t.NotificationsBacklog}, {"backupMaxAgeHours", t.BackupMaxAgeHours},
+		{"upgradeStepTimeoutMinutes", t.UpgradeStepTimeoutMinutes}, {"certificateWarningDays", t.CertificateWarningDays},
+		{"certificateCriticalDays", t.CertificateCriticalDays},
+	} {
+		if th.v < 1 {
+			errs = append(errs, field.Invalid(tp.Child(th.name), th.v, "must be at least 1"))
+		}
+	}
+	if t.API5xxPercent > 100 {
+		errs = append(errs, field.Invalid(tp.Child("api5xxPercent"), t.API5xxPercent, "must be a percentage, at most 100"))
+	}
+	if t.CertificateCriticalDays >= t.CertificateWarningDays {
+		errs = append(errs, field.Invalid(tp.Child("certificateCriticalDays"), t.CertificateCriticalDays, "must be below certificateWarningDays"))
+	}
+	return errs
+}
+
+func dnsLabel(p *field.Path, v string) field.ErrorList {
+	var errs field.ErrorList
+	for _, msg := range apivalidation.IsDNS1123Label(v) {
+		errs = append(errs, field.Invalid(p, v, msg))
+	}
+	return errs
 }
 
 // validateGlanceReplicas refuses a file store shared by several API pods:

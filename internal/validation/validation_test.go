@@ -84,6 +84,22 @@ func TestValidate(t *testing.T) {
 			[]string{"spec.features.tempest.concurrency", "0 (one worker per CPU) or more"}},
 		{"file store with replicas", func(d *v1.OpenStackDeployment) { d.Spec.Features.Glance.Backend = v1.StoreFile },
 			[]string{"spec.features.glance.backend", "exactly 1"}},
+		{"stacklight on, defaults", func(d *v1.OpenStackDeployment) { d.Spec.Features.StackLight.Enabled = true }, nil},
+		{"stacklight bad namespace", func(d *v1.OpenStackDeployment) {
+			d.Spec.Features.StackLight = v1.StackLightFeatures{Enabled: true, Namespace: "Stack_Light"}
+		}, []string{"spec.features.stacklight.namespace", "Stack_Light"}},
+		{"stacklight bad label", func(d *v1.OpenStackDeployment) {
+			d.Spec.Features.StackLight = v1.StackLightFeatures{Enabled: true, Labels: map[string]string{"release": "not a value"}}
+		}, []string{"spec.features.stacklight.labels"}},
+		{"stacklight negative threshold", func(d *v1.OpenStackDeployment) {
+			d.Spec.Features.StackLight = v1.StackLightFeatures{Enabled: true, Thresholds: v1.StackLightThresholds{BackupMaxAgeHours: -2}}
+		}, []string{"spec.features.stacklight.thresholds.backupMaxAgeHours", "at least 1"}},
+		{"stacklight 5xx above 100", func(d *v1.OpenStackDeployment) {
+			d.Spec.Features.StackLight = v1.StackLightFeatures{Enabled: true, Thresholds: v1.StackLightThresholds{API5xxPercent: 150}}
+		}, []string{"spec.features.stacklight.thresholds.api5xxPercent", "at most 100"}},
+		{"stacklight critical after warning", func(d *v1.OpenStackDeployment) {
+			d.Spec.Features.StackLight = v1.StackLightFeatures{Enabled: true, Thresholds: v1.StackLightThresholds{CertificateCriticalDays: 40}}
+		}, []string{"spec.features.stacklight.thresholds.certificateCriticalDays", "below certificateWarningDays"}},
 		{"requests above limits", func(d *v1.OpenStackDeployment) {
 			d.Spec.Services = map[string]v1.ServiceOverride{"identity": {Components: map[string]v1.ComponentOverride{"api": {Resources: mustResources("2Gi", "1Gi")}}}}
 		}, []string{"spec.services[identity].components[api].resources.requests[memory]", "limit"}},
