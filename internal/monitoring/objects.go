@@ -1,0 +1,52 @@
+package monitoring
+
+import (
+	"fmt"
+
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/yaml"
+)
+
+// Annotations of every alert.
+const (
+	// AnnotationSummary says what is wrong.
+	AnnotationSummary = "summary"
+	// AnnotationRunbook says what the operator must do.
+	AnnotationRunbook = "runbook"
+)
+
+// RuleGroups returns the alerts as Prometheus Operator rule groups. Every
+// alert carries the severity and the deployment's namespace, so that
+// inhibitions can match alerts whose expression drops it (absent()).
+func RuleGroups(p Params) []monitoringv1.RuleGroup {
+	var out []monitoringv1.RuleGroup
+	for _, g := range Groups(p) {
+		rg := monitoringv1.RuleGroup{Name: "osk-" + g.Name}
+		for _, a := range g.Alerts {
+			rg.Rules = append(rg.Rules, rule(p.Namespace, a))
+		}
+		out = append(out, rg)
+	}
+	return out
+}
+
+func rule(namespace string, a Alert) monitoringv1.Rule {
+	d := monitoringv1.Duration(a.For)
+	return monitoringv1.Rule{
+		Alert: a.Name, Expr: intstr.FromString(a.Expr), For: &d,
+		Labels:      map[string]string{"severity": a.Severity, "namespace": namespace},
+		Annotations: map[string]string{AnnotationSummary: a.Summary, AnnotationRunbook: a.Runbook},
+	}
+}
+
+// RuleFile returns the rule groups as a Prometheus rule file, as the
+// Prometheus Operator writes them: for promtool and for a Prometheus run
+// without the operator.
+func RuleFile(groups []monitoringv1.RuleGroup) ([]byte, error) {
+	b, err := yaml.Marshal(map[string]any{"groups": groups})
+	if err != nil {
+		return nil, fmt.Errorf("writing the rule file: %w", err)
+	}
+	return b, nil
+}
