@@ -16,6 +16,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	monitoringv1alpha1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1"
+
 	"github.com/oskproject/osk/internal/render"
 )
 
@@ -32,6 +35,8 @@ func Kinds() map[string]client.ObjectList {
 		"Ingress": &networkingv1.IngressList{}, "IngressClass": &networkingv1.IngressClassList{},
 		"NetworkPolicy":       &networkingv1.NetworkPolicyList{},
 		"PodDisruptionBudget": &policyv1.PodDisruptionBudgetList{},
+		// StackLight's: their CRDs come with the Prometheus Operator.
+		"PrometheusRule": &monitoringv1.PrometheusRuleList{}, "AlertmanagerConfig": &monitoringv1alpha1.AlertmanagerConfigList{},
 	}
 }
 
@@ -39,15 +44,21 @@ func Kinds() map[string]client.ObjectList {
 // deployment deletes them only when its spec says so.
 func Retained(kind string) bool { return kind == "PersistentVolumeClaim" }
 
-// Owned lists the owner's live objects of every kind osk renders.
+// Owned lists the owner's live objects of every kind osk renders; a kind
+// the cluster does not serve (StackLight's without the Prometheus
+// Operator's CRDs) has none.
 func (a *Applier) Owned(ctx context.Context) (map[render.Key]client.Object, error) {
 	out := map[render.Key]client.Object{}
 	sel := client.MatchingLabels{LabelOwner: string(a.Owner.GetUID())}
 	for kind, list := range Kinds() {
-		if err := a.Client.List(ctx, list, sel); err != nil {
+		err := a.Client.List(ctx, list, sel)
+		if apimeta.IsNoMatchError(err) {
+			continue // the cluster does not serve the kind: nothing of it exists
+		}
+		if err != nil {
 			return nil, fmt.Errorf("listing %ss: %w", kind, err)
 		}
-		err := apimeta.EachListItem(list, func(o runtime.Object) error {
+		err = apimeta.EachListItem(list, func(o runtime.Object) error {
 			obj := o.(client.Object)
 			out[render.Key{Kind: kind, Namespace: obj.GetNamespace(), Name: obj.GetName()}] = obj
 			return nil

@@ -4,6 +4,9 @@ import (
 	"fmt"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	monitoringv1alpha1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/yaml"
 )
@@ -49,4 +52,46 @@ func RuleFile(groups []monitoringv1.RuleGroup) ([]byte, error) {
 		return nil, fmt.Errorf("writing the rule file: %w", err)
 	}
 	return b, nil
+}
+
+// Object names, after the deployment's name.
+const (
+	// RuleSuffix names the PrometheusRule: <deployment>-alerts.
+	RuleSuffix = "-alerts"
+	// InhibitSuffix names the AlertmanagerConfig: <deployment>-inhibitions.
+	InhibitSuffix = "-inhibitions"
+)
+
+// PrometheusRule returns the deployment's alerts as one PrometheusRule
+// with the given metadata's labels and namespace.
+func PrometheusRule(p Params, meta metav1.ObjectMeta) *monitoringv1.PrometheusRule {
+	meta.Name = p.Deployment + RuleSuffix
+	return &monitoringv1.PrometheusRule{
+		TypeMeta:   metav1.TypeMeta{APIVersion: monitoringv1.SchemeGroupVersion.String(), Kind: monitoringv1.PrometheusRuleKind},
+		ObjectMeta: meta,
+		Spec:       monitoringv1.PrometheusRuleSpec{Groups: RuleGroups(p)},
+	}
+}
+
+// AlertmanagerConfig returns the inhibitions as one AlertmanagerConfig.
+// It routes nothing: receivers are the stack's to choose.
+func AlertmanagerConfig(p Params, meta metav1.ObjectMeta) *monitoringv1alpha1.AlertmanagerConfig {
+	meta.Name = p.Deployment + InhibitSuffix
+	return &monitoringv1alpha1.AlertmanagerConfig{
+		TypeMeta:   metav1.TypeMeta{APIVersion: monitoringv1alpha1.SchemeGroupVersion.String(), Kind: monitoringv1alpha1.AlertmanagerConfigKind},
+		ObjectMeta: meta,
+		Spec:       monitoringv1alpha1.AlertmanagerConfigSpec{InhibitRules: InhibitRules()},
+	}
+}
+
+// AddToScheme adds the Prometheus Operator's kinds osk renders to a
+// scheme.
+func AddToScheme(s *runtime.Scheme) error {
+	if err := monitoringv1.AddToScheme(s); err != nil {
+		return fmt.Errorf("adding monitoring.coreos.com/v1: %w", err)
+	}
+	if err := monitoringv1alpha1.AddToScheme(s); err != nil {
+		return fmt.Errorf("adding monitoring.coreos.com/v1alpha1: %w", err)
+	}
+	return nil
 }

@@ -23,6 +23,7 @@ import (
 	v1 "github.com/oskproject/osk/api/v1alpha1"
 	"github.com/oskproject/osk/internal/controllers"
 	"github.com/oskproject/osk/internal/galera"
+	"github.com/oskproject/osk/internal/monitoring"
 	"github.com/oskproject/osk/internal/render"
 )
 
@@ -78,13 +79,17 @@ type WebhookOptions struct {
 	Hosts []string
 }
 
-// Scheme returns the scheme of the operator: Kubernetes' kinds and osk's.
+// Scheme returns the scheme of the operator: Kubernetes' kinds, osk's and
+// the Prometheus Operator's that StackLight uses.
 func Scheme() (*runtime.Scheme, error) {
 	s := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(s); err != nil {
 		return nil, err
 	}
 	if err := v1.AddToScheme(s); err != nil {
+		return nil, err
+	}
+	if err := monitoring.AddToScheme(s); err != nil {
 		return nil, err
 	}
 	return s, nil

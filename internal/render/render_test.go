@@ -23,6 +23,7 @@ import (
 	v1 "github.com/oskproject/osk/api/v1alpha1"
 	"github.com/oskproject/osk/internal/catalog"
 	"github.com/oskproject/osk/internal/manifest"
+	"github.com/oskproject/osk/internal/monitoring"
 	"github.com/oskproject/osk/internal/render"
 )
 
@@ -92,6 +93,9 @@ func TestDeterministic(t *testing.T) {
 func TestStrictDecode(t *testing.T) {
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	if err := monitoring.AddToScheme(scheme); err != nil {
 		t.Fatal(err)
 	}
 	decoder := serializer.NewCodecFactory(scheme, serializer.EnableStrict).UniversalDeserializer()
