@@ -25,6 +25,13 @@ var (
 	progress = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "osk_deployment_ready_steps_ratio", Help: "Ready steps over all steps of a deployment.",
 	}, []string{"namespace", "deployment"})
+	deploymentState = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "osk_deployment_state", Help: "1 for the state a deployment is in (APPLYING, APPLIED, FAILED), 0 for the others.",
+	}, []string{"namespace", "deployment", "state"})
+	upgradeStepStarted = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "osk_deployment_upgrade_step_started_timestamp_seconds",
+		Help: "When the upgrade of a deployment entered its current service and step; absent when it does not upgrade.",
+	}, []string{"namespace", "deployment", "service", "step"})
 	passSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "osk_reconcile_pass_seconds", Help: "Duration of a reconcile pass over a deployment.",
 		Buckets: prometheus.ExponentialBuckets(0.01, 2, 12),
@@ -32,7 +39,7 @@ var (
 )
 
 func init() {
-	metrics.Registry.MustRegister(APIWrites, serviceReady, progress, passSeconds)
+	metrics.Registry.MustRegister(APIWrites, serviceReady, progress, passSeconds, deploymentState, upgradeStepStarted)
 }
 
 func countWrite(verb, kind string) { APIWrites.WithLabelValues(verb, kind).Inc() }
@@ -56,9 +63,28 @@ func publish(d *v1.OpenStackDeployment, pl *lifecycle.Plan) {
 	}
 }
 
+// publishState publishes the deployment's state and, while it upgrades,
+// since when it is at its step: StackLight's OskDeploymentFailed and
+// OskUpgradeStuck read them.
+func publishState(d *v1.OpenStackDeployment) {
+	for _, st := range []v1.DeploymentState{v1.StateApplying, v1.StateApplied, v1.StateFailed} {
+		v := 0.0
+		if d.Status.State == st {
+			v = 1
+		}
+		deploymentState.WithLabelValues(d.Namespace, d.Name, string(st)).Set(v)
+	}
+	upgradeStepStarted.DeletePartialMatch(prometheus.Labels{"namespace": d.Namespace, "deployment": d.Name})
+	if u := d.Status.Upgrade; u != nil && !u.Since.IsZero() {
+		upgradeStepStarted.WithLabelValues(d.Namespace, d.Name, u.Service, u.Step).Set(float64(u.Since.Unix()))
+	}
+}
+
 // forget drops a deleted deployment's series.
 func forget(d *v1.OpenStackDeployment) {
 	l := prometheus.Labels{"namespace": d.Namespace, "deployment": d.Name}
+	deploymentState.DeletePartialMatch(l)
+	upgradeStepStarted.DeletePartialMatch(l)
 	serviceReady.DeletePartialMatch(l)
 	progress.DeletePartialMatch(l)
 	passSeconds.DeletePartialMatch(l)

@@ -164,6 +164,7 @@ func (r *OpenStackDeploymentReconciler) finalize(ctx context.Context, d *v1.Open
 // writeStatus writes the status when it changed, and records an event
 // when the state did.
 func (r *OpenStackDeploymentReconciler) writeStatus(ctx context.Context, d, before *v1.OpenStackDeployment) error {
+	publishState(d)
 	if equality.Semantic.DeepEqual(before.Status, d.Status) {
 		return nil
 	}
