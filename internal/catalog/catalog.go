@@ -407,6 +407,13 @@ type Container struct {
 	Env []Env
 	// When decides whether the container runs; nil means always.
 	When func(c *Context) bool
+	// Ports it listens on, for its own clients only (a metrics
+	// exporter's scrapers): the component's Service and NetworkPolicy
+	// leave them out.
+	Ports []Port
+	// Isolated sidecars mount none of the component's files and volumes
+	// (an exporter reaches its server over loopback).
+	Isolated bool
 }
 
 // Port is a port a component listens on.

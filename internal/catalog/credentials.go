@@ -27,6 +27,9 @@ const (
 	// KeySSTPassword is the key of the Galera state-transfer user's
 	// password in DatabaseRootSecret.
 	KeySSTPassword = "sst-password"
+	// KeyMonitoringPassword is the key of the Galera monitoring user's
+	// password in DatabaseRootSecret (StackLight's mysqld_exporter).
+	KeyMonitoringPassword = "monitoring-password"
 	// KeyErlangCookie is the key of a RabbitMQ instance's Erlang cookie in
 	// its bus Secret.
 	KeyErlangCookie = "erlang-cookie"

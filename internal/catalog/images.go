@@ -30,6 +30,8 @@ var infraImages = map[string]string{
 	"ovn":         "quay.io/airshipit/ovn:ubuntu_jammy",
 	"powerdns":    "docker.io/powerdns/pdns-auth-49:4.9.4",
 	"pause":       "registry.k8s.io/pause:3.10",
+	// StackLight's exporters.
+	"mysqld-exporter": "quay.io/prometheus/mysqld-exporter:v0.15.1",
 }
 
 // OskVersion is osk's version, stamped at build time with

@@ -95,8 +95,9 @@ func database() *Service {
 				{Name: "MARIADB_ROOT_PASSWORD", Secret: DatabaseRootSecret, Key: KeyPassword},
 				{Name: "MARIADB_SST_PASSWORD", Secret: DatabaseRootSecret, Key: KeySSTPassword},
 			},
-			Sidecars: []Container{backupAgent},
+			Sidecars: []Container{backupAgent, mysqldExporter},
 		}},
+		Jobs: []Job{monitoringUserJob},
 		CronJobs: []CronJob{
 			backupJob("full", func(b v1.DatabaseBackup) string { return b.FullSchedule }),
 			backupJob("incremental", func(b v1.DatabaseBackup) string { return b.IncrementalSchedule }),
@@ -135,6 +136,58 @@ var backupAgent = Container{
 	// mariabackup reads the member's data while it streams it.
 	Profile: ProfileWorker,
 	When:    backupEnabled,
+}
+
+// StackLight's Galera exporter: mysqld_exporter beside each member, as the
+// least-privileged user MonitoringUser, which the job
+// mariadb-monitoring-user creates once the members run.
+const (
+	// MonitoringUser is the database user of the exporters.
+	MonitoringUser = "monitoring"
+	// MysqldExporterPort is where the exporters serve their metrics.
+	MysqldExporterPort int32 = 9104
+	// MetricsPort names every exporter's metrics port.
+	MetricsPort = "metrics"
+)
+
+// MonitoringGrants are the monitoring user's only privileges: the
+// process list and replication state, and performance_schema's tables;
+// the wsrep and global status need none.
+var MonitoringGrants = []string{"PROCESS, REPLICA MONITOR ON *.*", "SELECT ON performance_schema.*"}
+
+// StackLightEnabled says whether features.stacklight is on.
+func StackLightEnabled(c *Context) bool { return c.Features.StackLight.Enabled }
+
+var mysqldExporter = Container{
+	Name:  "mysqld-exporter",
+	Image: "mysqld-exporter",
+	Command: []string{"/bin/mysqld_exporter", "--mysqld.address=127.0.0.1:3306", "--mysqld.username=" + MonitoringUser,
+		fmt.Sprintf("--web.listen-address=:%d", MysqldExporterPort)},
+	Env:      []Env{{Name: "MYSQLD_EXPORTER_PASSWORD", Secret: DatabaseRootSecret, Key: KeyMonitoringPassword}},
+	Ports:    []Port{{Name: MetricsPort, Port: MysqldExporterPort}},
+	Isolated: true,
+	When:     StackLightEnabled,
+}
+
+// monitoringUserJob creates the exporters' user once the members run
+// (osk job db-init with global grants only).
+var monitoringUserJob = Job{
+	Name: "monitoring-user", Image: "osk", AfterWorkloads: true, When: StackLightEnabled,
+	Command: monitoringUserCommand(),
+	Args:    func(c *Context) []string { return []string{"--host=" + c.Host("mariadb", "server")} },
+	Env: []Env{
+		{Name: "DB_ROOT_PASSWORD", Secret: DatabaseRootSecret, Key: KeyPassword},
+		{Name: "DB_PASSWORD", Secret: DatabaseRootSecret, Key: KeyMonitoringPassword},
+	},
+	Connects: []Connect{ConnectDatabase},
+}
+
+func monitoringUserCommand() []string {
+	cmd := []string{"osk", "job", "db-init", fmt.Sprintf("--port=%d", DatabasePort), "--user=" + MonitoringUser}
+	for _, g := range MonitoringGrants {
+		cmd = append(cmd, "--grant="+g)
+	}
+	return cmd
 }
 
 // backupJob is the CronJob mariadb-backup-<kind> that takes one kind of

@@ -99,6 +99,8 @@ var infraRuntimes = map[string]Runtime{
 	// The PowerDNS image's pdns user; its control socket lives in
 	// /var/run/pdns.
 	"powerdns": {UID: 953, GID: 953, Writable: []string{"/tmp", "/var/run/pdns"}},
+	// Prometheus's exporter images run as nobody and write nothing.
+	"mysqld-exporter": {UID: 65534, GID: 65534},
 	// The pause image runs as 65535.
 	"pause": {UID: 65535, GID: 65535},
 	// osk's image is distroless "nonroot".

@@ -28,7 +28,7 @@ func newDBInitCommand() *cobra.Command {
 		Use:   "db-init",
 		Short: "Create a service's databases and user in MariaDB",
 		Long: `Create a service's databases and its user, granted every privilege on
-them, and set the user's password. Passwords come from the environment:
+them (or only the --grant privileges), and set the user's password. Passwords come from the environment:
 DB_ROOT_PASSWORD (the admin's) and DB_PASSWORD (the service user's).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -46,10 +46,10 @@ DB_ROOT_PASSWORD (the admin's) and DB_PASSWORD (the service user's).`,
 	f.StringVar(&j.AdminUser, "admin-user", j.AdminUser, "MariaDB user that creates databases and users")
 	f.StringVar(&j.User, "user", "", "the service's database user")
 	f.StringSliceVar(&j.Databases, "database", nil, "a database of the service (repeat for more)")
+	f.StringArrayVar(&j.Grants, "grant", nil, `a global grant of the user, "<PRIVILEGES> ON <database>.*" (repeat for more)`)
 	f.DurationVar(&j.Wait, "wait", 5*time.Minute, "how long to wait for MariaDB to answer")
 	_ = cmd.MarkFlagRequired("host")
 	_ = cmd.MarkFlagRequired("user")
-	_ = cmd.MarkFlagRequired("database")
 	return cmd
 }
 

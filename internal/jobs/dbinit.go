@@ -29,6 +29,9 @@ type DBInit struct {
 	User, Password string
 	// Databases are the service's databases.
 	Databases []string
+	// Grants are global privileges of the user, each "<privileges> ON
+	// <database>.*" (a monitoring user has these and no database).
+	Grants []string
 	// Wait is how long to wait for MariaDB to accept connections.
 	Wait time.Duration
 }
@@ -36,6 +39,10 @@ type DBInit struct {
 // identifier is what osk accepts as a database or user name: identifiers
 // cannot be query parameters, so they are checked instead.
 var identifier = regexp.MustCompile(`^[A-Za-z0-9_]{1,64}$`)
+
+// grant is what osk accepts as a global grant: privilege names, then ON
+// and a database's tables or every table.
+var grant = regexp.MustCompile(`^[A-Z][A-Z ,]* ON (\*|[a-z_]{1,64})\.\*$`)
 
 // Run creates what is missing and fixes what differs.
 func (j DBInit) Run(ctx context.Context) error {
@@ -46,6 +53,14 @@ func (j DBInit) Run(ctx context.Context) error {
 		if !identifier.MatchString(name) {
 			return fmt.Errorf("db-init: database %q: must be 1 to 64 letters, digits or underscores", name)
 		}
+	}
+	for _, g := range j.Grants {
+		if !grant.MatchString(g) {
+			return fmt.Errorf("db-init: grant %q: must be \"<PRIVILEGES> ON <database>.*\" or \"... ON *.*\"", g)
+		}
+	}
+	if len(j.Databases) == 0 && len(j.Grants) == 0 {
+		return fmt.Errorf("db-init: user %s: no database and no grant", j.User)
 	}
 	if j.Password == "" {
 		return fmt.Errorf("db-init: the password of user %s is empty", j.User)
@@ -68,6 +83,9 @@ func (j DBInit) Run(ctx context.Context) error {
 		stmts = append(stmts,
 			stmt{"CREATE DATABASE IF NOT EXISTS `" + name + "` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci", nil},
 			stmt{"GRANT ALL PRIVILEGES ON `" + name + "`.* TO ?@'%'", []any{j.User}})
+	}
+	for _, g := range j.Grants {
+		stmts = append(stmts, stmt{"GRANT " + g + " TO ?@'%'", []any{j.User}})
 	}
 	for _, s := range stmts {
 		if _, err := db.ExecContext(ctx, s.query, s.args...); err != nil {

@@ -50,6 +50,9 @@ func TestDBInitRefusesBadNames(t *testing.T) {
 		{User: "nova`; DROP DATABASE x; --", Password: "p", Databases: []string{"nova"}},
 		{User: "nova", Password: "p", Databases: []string{"nova`"}},
 		{User: "nova", Databases: []string{"nova"}},
+		{User: "monitoring", Password: "p", Grants: []string{"PROCESS ON *.* TO x; DROP DATABASE y; --"}},
+		{User: "monitoring", Password: "p", Grants: []string{"process on *.*"}},
+		{User: "monitoring", Password: "p"},
 	} {
 		if err := j.Run(t.Context()); err == nil {
 			t.Errorf("%+v: no error", j)

@@ -95,3 +95,35 @@ func AddToScheme(s *runtime.Scheme) error {
 	}
 	return nil
 }
+
+// Endpoint is a metrics endpoint of a deployment's pods that StackLight
+// scrapes through a PodMonitor.
+type Endpoint struct {
+	// Name names the PodMonitor, <deployment>-<Name>.
+	Name string
+	// Target is the value of TargetLabel on its series.
+	Target string
+	// Pods selects the pods.
+	Pods map[string]string
+	// Port names the pods' metrics port; Path is the metrics path.
+	Port, Path string
+}
+
+// PodMonitor returns the PodMonitor of an endpoint: the pods of the
+// deployment's namespace, their port and path, and TargetLabel.
+func PodMonitor(p Params, e Endpoint, meta metav1.ObjectMeta) *monitoringv1.PodMonitor {
+	meta.Name = p.Deployment + "-" + e.Name
+	target := e.Target
+	return &monitoringv1.PodMonitor{
+		TypeMeta:   metav1.TypeMeta{APIVersion: monitoringv1.SchemeGroupVersion.String(), Kind: monitoringv1.PodMonitorsKind},
+		ObjectMeta: meta,
+		Spec: monitoringv1.PodMonitorSpec{
+			Selector:          metav1.LabelSelector{MatchLabels: e.Pods},
+			NamespaceSelector: monitoringv1.NamespaceSelector{MatchNames: []string{p.Namespace}},
+			PodMetricsEndpoints: []monitoringv1.PodMetricsEndpoint{{
+				Port: &e.Port, Path: e.Path,
+				RelabelConfigs: []monitoringv1.RelabelConfig{{Action: "replace", TargetLabel: TargetLabel, Replacement: &target}},
+			}},
+		},
+	}
+}

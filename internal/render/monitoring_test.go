@@ -4,6 +4,9 @@ import (
 	"testing"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/oskproject/osk/internal/render"
@@ -20,8 +23,8 @@ func TestStackLightObjects(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := monitoringObjects(res.Objects)
-	if len(got) != 2 {
-		t.Fatalf("rendered %d monitoring objects, want the PrometheusRule and the AlertmanagerConfig", len(got))
+	if len(got) != 3 {
+		t.Fatalf("rendered %d monitoring objects, want the PrometheusRule, the AlertmanagerConfig and Galera's PodMonitor", len(got))
 	}
 	for _, o := range got {
 		l := o.GetLabels()
@@ -31,6 +34,9 @@ func TestStackLightObjects(t *testing.T) {
 		if r, ok := o.(*monitoringv1.PrometheusRule); ok && len(r.Spec.Groups) < 8 {
 			t.Errorf("PrometheusRule has %d groups", len(r.Spec.Groups))
 		}
+		if pm, ok := o.(*monitoringv1.PodMonitor); ok {
+			checkScraped(t, res.Objects, pm)
+		}
 	}
 	d.Spec.Features.StackLight.Enabled = false
 	if res, err = render.Render(d, render.Options{}); err != nil {
@@ -39,6 +45,44 @@ func TestStackLightObjects(t *testing.T) {
 	if got := monitoringObjects(res.Objects); len(got) != 0 {
 		t.Errorf("StackLight off rendered %d monitoring objects", len(got))
 	}
+}
+
+// checkScraped: a PodMonitor's pods have its port, and the stack's
+// namespace may reach it.
+func checkScraped(t *testing.T, objs []client.Object, pm *monitoringv1.PodMonitor) {
+	t.Helper()
+	port := *pm.Spec.PodMetricsEndpoints[0].Port
+	sel := labels.SelectorFromSet(pm.Spec.Selector.MatchLabels)
+	var number int32
+	for _, o := range objs {
+		if ss, ok := o.(*appsv1.StatefulSet); ok && sel.Matches(labels.Set(ss.Spec.Template.Labels)) {
+			for _, c := range ss.Spec.Template.Spec.Containers {
+				for _, p := range c.Ports {
+					if p.Name == port {
+						number = p.ContainerPort
+					}
+				}
+			}
+		}
+	}
+	if number == 0 {
+		t.Fatalf("PodMonitor %s: no pod it selects has port %q", pm.Name, port)
+	}
+	for _, o := range objs {
+		np, ok := o.(*networkingv1.NetworkPolicy)
+		if !ok || !sel.Matches(labels.Set(np.Spec.PodSelector.MatchLabels)) {
+			continue
+		}
+		for _, r := range np.Spec.Ingress {
+			for _, f := range r.From {
+				if f.NamespaceSelector != nil && f.NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"] == "stacklight" &&
+					len(r.Ports) == 1 && r.Ports[0].Port.IntVal == number {
+					return
+				}
+			}
+		}
+	}
+	t.Errorf("PodMonitor %s: no NetworkPolicy admits the stacklight namespace on port %d", pm.Name, number)
 }
 
 func monitoringObjects(objs []client.Object) []client.Object {

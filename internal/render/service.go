@@ -53,7 +53,9 @@ func (m *model) renderService(s *catalog.Service) error {
 func (m *model) noteImages(s *catalog.Service, c *catalog.Component) {
 	m.noteImage(c.Role, m.image(s, c.Image))
 	for _, sc := range c.Sidecars {
-		m.noteImage(c.Role, m.image(s, or(sc.Image, c.Image)))
+		if sc.When == nil || sc.When(m.ctx) {
+			m.noteImage(c.Role, m.image(s, or(sc.Image, c.Image)))
+		}
 	}
 	if len(c.NodeAddresses) > 0 || c.OskBinary {
 		m.noteImage(c.Role, m.images["osk"])

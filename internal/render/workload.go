@@ -225,11 +225,14 @@ func (m *model) mainContainer(w *workload) corev1.Container {
 func (m *model) sidecar(w *workload, sc catalog.Container) corev1.Container {
 	image := or(sc.Image, or(w.c.Image, w.s.Image))
 	ctr := corev1.Container{
-		Name:         sc.Name,
-		Image:        m.images[image],
-		Command:      sc.Command,
-		Env:          m.env(sc.Env, false, w),
-		VolumeMounts: m.mounts(w.s, w.ctx, w.files, w.c.Volumes),
+		Name:    sc.Name,
+		Image:   m.images[image],
+		Command: sc.Command,
+		Env:     m.env(sc.Env, false, w),
+		Ports:   containerPorts(sc.Ports),
+	}
+	if !sc.Isolated {
+		ctr.VolumeMounts = m.mounts(w.s, w.ctx, w.files, w.c.Volumes)
 	}
 	m.secure(&ctr, runtime(image), sc.Privileges, sc.Profile)
 	return ctr
