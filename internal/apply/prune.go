@@ -37,7 +37,7 @@ func Kinds() map[string]client.ObjectList {
 		"PodDisruptionBudget": &policyv1.PodDisruptionBudgetList{},
 		// StackLight's: their CRDs come with the Prometheus Operator.
 		"PrometheusRule": &monitoringv1.PrometheusRuleList{}, "AlertmanagerConfig": &monitoringv1alpha1.AlertmanagerConfigList{},
-		"PodMonitor":     &monitoringv1.PodMonitorList{},
+		"PodMonitor": &monitoringv1.PodMonitorList{},
 	}
 }
 
