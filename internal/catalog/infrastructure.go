@@ -148,6 +148,8 @@ const (
 	MysqldExporterPort int32 = 9104
 	// MetricsPort names every exporter's metrics port.
 	MetricsPort = "metrics"
+	// RabbitMQMetricsPort is where RabbitMQ's own Prometheus plugin serves.
+	RabbitMQMetricsPort int32 = 15692
 )
 
 // MonitoringGrants are the monitoring user's only privileges: the
@@ -251,6 +253,8 @@ func messaging() *Service {
 				"listeners.tcp.default":             fmt.Sprintf("0.0.0.0:%d", MessagingPort),
 				"management.tcp.ip":                 "0.0.0.0",
 				"management.tcp.port":               "15672",
+				"prometheus.tcp.ip":                 "0.0.0.0",
+				"prometheus.tcp.port":               fmt.Sprint(RabbitMQMetricsPort),
 				"loopback_users.guest":              "false",
 				"vm_memory_high_watermark.relative": "0.6",
 				"disk_free_limit.absolute":          "500MB",
@@ -266,7 +270,10 @@ func messaging() *Service {
 			Scale:   ScaleSingleton,
 			Profile: ProfileWorker,
 			Command: []string{"rabbitmq-server"},
-			Ports:   []Port{{Name: "amqp", Port: MessagingPort}, {Name: "management", Port: 15672}},
+			// The image enables the rabbitmq_prometheus plugin: StackLight
+			// scrapes its metrics port.
+			Ports: []Port{{Name: "amqp", Port: MessagingPort}, {Name: "management", Port: 15672},
+				{Name: MetricsPort, Port: RabbitMQMetricsPort}},
 			Probe:   Probe{Kind: ProbeExec, Command: []string{"rabbitmq-diagnostics", "-q", "check_port_connectivity"}},
 			Reads:   []string{"rabbitmq.conf"},
 			Volumes: []Volume{{Name: "data", Kind: VolumeLocal, MountPath: "/var/lib/rabbitmq", Size: "5Gi"}},

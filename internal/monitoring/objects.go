@@ -107,23 +107,41 @@ type Endpoint struct {
 	Pods map[string]string
 	// Port names the pods' metrics port; Path is the metrics path.
 	Port, Path string
+	// Detailed is a second path on the same port, when set.
+	Detailed *Detailed
+}
+
+// Detailed is a second metrics path with query parameters (RabbitMQ's
+// per-queue metrics).
+type Detailed struct {
+	// Path and Params are the path and its query parameters.
+	Path   string
+	Params map[string][]string
 }
 
 // PodMonitor returns the PodMonitor of an endpoint: the pods of the
 // deployment's namespace, their port and path, and TargetLabel.
 func PodMonitor(p Params, e Endpoint, meta metav1.ObjectMeta) *monitoringv1.PodMonitor {
 	meta.Name = p.Deployment + "-" + e.Name
-	target := e.Target
+	endpoints := []monitoringv1.PodMetricsEndpoint{endpoint(e, e.Path, nil)}
+	if e.Detailed != nil {
+		endpoints = append(endpoints, endpoint(e, e.Detailed.Path, e.Detailed.Params))
+	}
 	return &monitoringv1.PodMonitor{
 		TypeMeta:   metav1.TypeMeta{APIVersion: monitoringv1.SchemeGroupVersion.String(), Kind: monitoringv1.PodMonitorsKind},
 		ObjectMeta: meta,
 		Spec: monitoringv1.PodMonitorSpec{
-			Selector:          metav1.LabelSelector{MatchLabels: e.Pods},
-			NamespaceSelector: monitoringv1.NamespaceSelector{MatchNames: []string{p.Namespace}},
-			PodMetricsEndpoints: []monitoringv1.PodMetricsEndpoint{{
-				Port: &e.Port, Path: e.Path,
-				RelabelConfigs: []monitoringv1.RelabelConfig{{Action: "replace", TargetLabel: TargetLabel, Replacement: &target}},
-			}},
+			Selector:            metav1.LabelSelector{MatchLabels: e.Pods},
+			NamespaceSelector:   monitoringv1.NamespaceSelector{MatchNames: []string{p.Namespace}},
+			PodMetricsEndpoints: endpoints,
 		},
+	}
+}
+
+func endpoint(e Endpoint, path string, params map[string][]string) monitoringv1.PodMetricsEndpoint {
+	target := e.Target
+	return monitoringv1.PodMetricsEndpoint{
+		Port: &e.Port, Path: path, Params: params,
+		RelabelConfigs: []monitoringv1.RelabelConfig{{Action: "replace", TargetLabel: TargetLabel, Replacement: &target}},
 	}
 }

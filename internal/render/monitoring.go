@@ -14,11 +14,9 @@ import (
 // are applied with: the database, the first step of every deployment.
 var monitoringService = catalog.ConnectDatabase.Service
 
-// scraped are the components whose exporter sidecars StackLight scrapes
-// (their port catalog.MetricsPort), with the target label of their series.
-var scraped = []struct{ service, component, target string }{
-	{catalog.ConnectDatabase.Service, catalog.ConnectDatabase.Component, monitoring.TargetGalera},
-}
+// notificationQueues asks RabbitMQ's plugin for each queue's ready
+// messages and consumers (RabbitMQNotificationsNotConsumed).
+var notificationQueues = map[string][]string{"family": {"queue_coarse_metrics", "queue_consumer_count"}}
 
 // renderMonitoring renders StackLight's objects when it is on: the alert
 // rules and their inhibitions, and for each scraped component its
@@ -31,9 +29,13 @@ func (m *model) renderMonitoring() {
 	p := m.monitoringParams()
 	meta := m.meta("", m.stackLabels(m.service(monitoringService), "stacklight"))
 	m.add(monitoring.PrometheusRule(p, meta), monitoring.AlertmanagerConfig(p, meta))
-	for _, sc := range scraped {
-		if m.on[sc.service] {
-			m.renderScrape(p, m.service(sc.service), sc.component, sc.target)
+	if db := m.service(catalog.ConnectDatabase.Service); m.on[db.Name] {
+		server, _ := db.Component(catalog.ConnectDatabase.Component)
+		m.renderScrape(p, db, server, server.Name, monitoring.TargetGalera)
+	}
+	if bus := m.service("messaging"); m.on[bus.Name] {
+		for _, name := range m.Buses() {
+			m.renderScrape(p, bus, &bus.Components[0], name, monitoring.TargetRabbitMQ)
 		}
 	}
 }
@@ -45,15 +47,18 @@ func (m *model) stackLabels(s *catalog.Service, component string) map[string]str
 	return l
 }
 
-// renderScrape renders one component's PodMonitor and metrics policy.
-func (m *model) renderScrape(p monitoring.Params, s *catalog.Service, component, target string) {
-	c, _ := s.Component(component)
+// renderScrape renders the PodMonitor and metrics policy of a component,
+// run as name (a bus runs RabbitMQ's component under its own name).
+func (m *model) renderScrape(p monitoring.Params, s *catalog.Service, c *catalog.Component, component, target string) {
 	port, ok := metricsPort(c)
 	if !ok {
 		return
 	}
 	pods := selector(m.labels(s, component))
 	e := monitoring.Endpoint{Name: s.Project + "-" + component, Target: target, Pods: pods, Port: port.Name, Path: "/metrics"}
+	if component == NotificationsBus {
+		e.Detailed = &monitoring.Detailed{Path: "/metrics/detailed", Params: notificationQueues}
+	}
 	m.add(monitoring.PodMonitor(p, e, m.meta("", m.stackLabels(s, component))))
 	scrapers := networkingv1.NetworkPolicyPeer{NamespaceSelector: &metav1.LabelSelector{
 		MatchLabels: map[string]string{"kubernetes.io/metadata.name": m.d.Spec.Features.StackLight.Namespace}}}
@@ -61,13 +66,15 @@ func (m *model) renderScrape(p monitoring.Params, s *catalog.Service, component,
 		[]networkingv1.NetworkPolicyIngressRule{{Ports: policyPorts(port), From: []networkingv1.NetworkPolicyPeer{scrapers}}}))
 }
 
-// metricsPort is the metrics port of a component's sidecars.
+// metricsPort is the metrics port of a component or its sidecars.
 func metricsPort(c *catalog.Component) (catalog.Port, bool) {
+	ports := c.Ports
 	for _, sc := range c.Sidecars {
-		for _, p := range sc.Ports {
-			if p.Name == catalog.MetricsPort {
-				return p, true
-			}
+		ports = append(ports[:len(ports):len(ports)], sc.Ports...)
+	}
+	for _, p := range ports {
+		if p.Name == catalog.MetricsPort {
+			return p, true
 		}
 	}
 	return catalog.Port{}, false

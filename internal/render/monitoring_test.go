@@ -23,20 +23,31 @@ func TestStackLightObjects(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := monitoringObjects(res.Objects)
-	if len(got) != 3 {
-		t.Fatalf("rendered %d monitoring objects, want the PrometheusRule, the AlertmanagerConfig and Galera's PodMonitor", len(got))
-	}
+	kinds := map[string]int{}
+	monitors := map[string]*monitoringv1.PodMonitor{}
 	for _, o := range got {
+		kinds[o.GetObjectKind().GroupVersionKind().Kind]++
 		l := o.GetLabels()
-		if l["prometheus"] != "cloud" || l[render.LabelService] != "database" || o.GetNamespace() != d.Namespace {
-			t.Errorf("%s: labels %v, namespace %s: want the stack's label, the database step, the deployment's namespace", o.GetName(), l, o.GetNamespace())
+		if l["prometheus"] != "cloud" || o.GetNamespace() != d.Namespace {
+			t.Errorf("%s: labels %v, namespace %s: want the stack's label and the deployment's namespace", o.GetName(), l, o.GetNamespace())
 		}
 		if r, ok := o.(*monitoringv1.PrometheusRule); ok && len(r.Spec.Groups) < 8 {
 			t.Errorf("PrometheusRule has %d groups", len(r.Spec.Groups))
 		}
 		if pm, ok := o.(*monitoringv1.PodMonitor); ok {
+			monitors[pm.Name] = pm
 			checkScraped(t, res.Objects, pm)
 		}
+	}
+	if kinds["PrometheusRule"] != 1 || kinds["AlertmanagerConfig"] != 1 {
+		t.Errorf("rendered %v, want one PrometheusRule and one AlertmanagerConfig", kinds)
+	}
+	if monitors["full-mariadb-server"] == nil {
+		t.Errorf("no PodMonitor for Galera's exporters among %v", monitors)
+	}
+	// The notifications bus is scraped for its queues too.
+	if n := monitors["full-rabbitmq-notifications"]; n == nil || len(n.Spec.PodMetricsEndpoints) != 2 {
+		t.Errorf("the notifications bus's PodMonitor lacks the per-queue endpoint: %+v", n)
 	}
 	d.Spec.Features.StackLight.Enabled = false
 	if res, err = render.Render(d, render.Options{}); err != nil {
