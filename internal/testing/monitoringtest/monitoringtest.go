@@ -111,6 +111,11 @@ func WriteYAML(t testing.TB, path string, v any) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	write(t, path, b)
+}
+
+func write(t testing.TB, path string, b []byte) {
+	t.Helper()
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -30,6 +30,11 @@ type Server struct {
 	AdminUser, AdminPassword string
 	// Node is the Erlang node name, for rabbitmqctl -n.
 	Node string
+	// MetricsPort serves the Prometheus plugin's metrics on Host (0: the
+	// plugin is off).
+	MetricsPort int
+	// Process runs the broker.
+	Process *proctest.Process
 }
 
 // server is Debian's broker start script without the wrapper that
@@ -48,10 +53,22 @@ func Start(t testing.TB) *Server {
 // distribution) are free ports of 127.0.0.1.
 func StartOn(t testing.TB, host string, port, management int) *Server {
 	t.Helper()
+	return start(t, host, port, management, 0)
+}
+
+// StartWithMetrics starts a RabbitMQ server on free ports of 127.0.0.1
+// with its Prometheus plugin on, as RabbitMQ's image runs it.
+func StartWithMetrics(t testing.TB) *Server {
+	t.Helper()
+	return start(t, "127.0.0.1", proctest.FreePort(t), proctest.FreePort(t), proctest.FreePort(t))
+}
+
+func start(t testing.TB, host string, port, management, metrics int) *Server {
+	t.Helper()
 	proctest.Need(t, "rabbitmq-server", server, "epmd")
 	dir := t.TempDir()
 	s := &Server{Host: host, Port: port, AdminUser: "admin", AdminPassword: rand.Text(),
-		Node: "osk-" + strings.ToLower(rand.Text()[:8]) + "@localhost"}
+		Node: "osk-" + strings.ToLower(rand.Text()[:8]) + "@localhost", MetricsPort: metrics}
 	epmd, dist := proctest.FreePort(t), proctest.FreePort(t)
 	s.ManagementURL = fmt.Sprintf("http://%s:%d", host, management)
 	conf := fmt.Sprintf(`listeners.tcp.default = %[1]s:%[2]d
@@ -62,8 +79,13 @@ default_pass = %[5]s
 log.console = true
 log.file = false
 `, host, port, management, s.AdminUser, s.AdminPassword)
+	plugins := "rabbitmq_management"
+	if metrics != 0 {
+		conf += fmt.Sprintf("prometheus.tcp.ip = %s\nprometheus.tcp.port = %d\n", host, metrics)
+		plugins += ",rabbitmq_prometheus"
+	}
 	write(t, filepath.Join(dir, "rabbitmq.conf"), conf)
-	write(t, filepath.Join(dir, "enabled_plugins"), "[rabbitmq_management].\n")
+	write(t, filepath.Join(dir, "enabled_plugins"), "["+plugins+"].\n")
 	env := append(os.Environ(),
 		"HOME="+dir, // the Erlang cookie
 		"RABBITMQ_NODENAME="+s.Node,
@@ -84,6 +106,7 @@ log.file = false
 	// cleanups run last first, so this one runs after the broker stops.
 	t.Cleanup(func() { _ = exec.Command("epmd", "-port", fmt.Sprint(epmd), "-kill").Run() })
 	p := proctest.Start(t, dir, "rabbitmq", cmd)
+	s.Process = p
 	p.WaitUntil(t, 90*time.Second, func() error {
 		c, err := s.Client(s.AdminUser, s.AdminPassword)
 		if err != nil {
