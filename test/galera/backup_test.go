@@ -32,58 +32,58 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	proctest.Need(t, "mariadb-backup", "mariabackup", "mbstream")
 	proctest.Need(t, "socat", "socat")
 	c := newCluster(t, withMariabackupSST)
-	c.startAll()
-	c.waitReady(t)
-	c.checkSSTUser(t)
-	db := c.members[0].open(t)
+	c.StartAll()
+	c.WaitReady(t)
+	checkSSTUser(c, t)
+	db := c.Members[0].Open(t)
 	createTable(t, db)
 	dir := t.TempDir()
-	agents := c.startAgents(t)
+	agents := startAgents(c, t)
 	first := insertRows(t, db, 1, 100)
-	full := c.backup(t, dir, agents, galera.BackupFull)
+	full := backup(c, t, dir, agents, galera.BackupFull)
 	second := insertRows(t, db, 101, 200)
-	inc := c.backup(t, dir, agents, galera.BackupIncremental)
+	inc := backup(c, t, dir, agents, galera.BackupIncremental)
 	if inc.Kind != galera.BackupIncremental || inc.Base != full.Name || inc.Member != full.Member || inc.FromLSN != full.ToLSN {
 		t.Fatalf("incremental backup %+v does not build on the full one %+v", inc, full)
 	}
 	insertRows(t, db, 201, 300)
-	c.killAll(t)
-	for _, m := range c.members {
-		if err := os.RemoveAll(m.data); err != nil {
+	c.KillAll(t)
+	for _, m := range c.Members {
+		if err := os.RemoveAll(m.Data); err != nil {
 			t.Fatal(err)
 		}
-		m.makeDataDir(t)
+		m.MakeDataDir(t)
 	}
 	start := time.Now()
 	restore := exec.Command(oskBin, "galera", "restore", "--from="+filepath.Join(dir, inc.Name),
-		"--datadir="+c.members[0].data, "--defaults-file="+c.members[0].cnf, "--work-dir="+t.TempDir())
+		"--datadir="+c.Members[0].Data, "--defaults-file="+c.Members[0].Cnf, "--work-dir="+t.TempDir())
 	if out, err := restore.CombinedOutput(); err != nil {
 		t.Fatalf("osk galera restore: %v\n%s", err, out)
 	}
 	t.Logf("restored the full and the incremental backup in %s", time.Since(start).Round(time.Millisecond))
-	c.startAll()
-	c.waitReady(t)
-	got := ids(t, c.members[2].open(t))
+	c.StartAll()
+	c.WaitReady(t)
+	got := ids(t, c.Members[2].Open(t))
 	want := append(first, second...)
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("after the restore the table holds %d rows (%v...), want ids 1-200", len(got), got[:min(3, len(got))])
 	}
-	rec := c.record(t)
-	if last := rec.Cluster.History[len(rec.Cluster.History)-1]; last.Member != c.members[0].name {
-		t.Errorf("bootstrap after the restore by %s, want %s, the restored member", last.Member, c.members[0].name)
+	rec := c.Record(t)
+	if last := rec.Cluster.History[len(rec.Cluster.History)-1]; last.Member != c.Members[0].Name {
+		t.Errorf("bootstrap after the restore by %s, want %s, the restored member", last.Member, c.Members[0].Name)
 	}
 }
 
 // startAgents starts a backup agent beside every member and returns the
 // --agents flag.
-func (c *cluster) startAgents(t *testing.T) string {
+func startAgents(c *cluster, t *testing.T) string {
 	var agents []string
-	for _, m := range c.members {
+	for _, m := range c.Members {
 		port := proctest.FreePort(t)
 		cmd := exec.Command(oskBin, "galera", "backup-agent", fmt.Sprintf("--listen=127.0.0.1:%d", port),
-			"--defaults-file="+m.cnf, "--datadir="+m.data, "--mysql-address="+m.sqlAddress())
+			"--defaults-file="+m.Cnf, "--datadir="+m.Data, "--mysql-address="+m.SQLAddress())
 		cmd.Env = append(os.Environ(), "MARIADB_ROOT_PASSWORD="+rootPassword, "MARIADB_BACKUP_TOKEN="+backupToken)
-		p := proctest.Start(t, m.dir, m.name+"-agent", cmd)
+		p := proctest.Start(t, m.Dir, m.Name+"-agent", cmd)
 		url := fmt.Sprintf("http://127.0.0.1:%d", port)
 		p.WaitUntil(t, 10*time.Second, func() error {
 			resp, err := http.Get(url + galera.BackupPath)
@@ -92,13 +92,13 @@ func (c *cluster) startAgents(t *testing.T) string {
 			}
 			return err
 		})
-		agents = append(agents, m.name+"="+url)
+		agents = append(agents, m.Name+"="+url)
 	}
 	return strings.Join(agents, ",")
 }
 
 // backup runs osk galera backup and returns the backup it stored last.
-func (c *cluster) backup(t *testing.T, dir, agents, kind string) galera.Backup {
+func backup(c *cluster, t *testing.T, dir, agents, kind string) galera.Backup {
 	t.Helper()
 	start := time.Now()
 	cmd := exec.Command(oskBin, "galera", "backup", "--dir="+dir, "--kind="+kind, "--agents="+agents, "--keep=10")
@@ -151,11 +151,11 @@ func ids(t *testing.T, db *sql.DB) []int64 {
 
 // checkSSTUser logs in as the SST user on every member, through its
 // socket, as a donor's mariabackup does.
-func (c *cluster) checkSSTUser(t *testing.T) {
+func checkSSTUser(c *cluster, t *testing.T) {
 	t.Helper()
-	for _, m := range c.members {
+	for _, m := range c.Members {
 		cfg := mysql.NewConfig()
-		cfg.User, cfg.Passwd, cfg.Net, cfg.Addr = galera.SSTUser, c.sstPassword, "unix", filepath.Join(m.dir, "mysqld.sock")
+		cfg.User, cfg.Passwd, cfg.Net, cfg.Addr = galera.SSTUser, c.SSTPassword, "unix", filepath.Join(m.Dir, "mysqld.sock")
 		db, err := sql.Open("mysql", cfg.FormatDSN())
 		if err != nil {
 			t.Fatal(err)
@@ -164,7 +164,7 @@ func (c *cluster) checkSSTUser(t *testing.T) {
 		err = db.QueryRowContext(t.Context(), "SHOW GRANTS").Scan(&grants)
 		db.Close()
 		if err != nil || !strings.Contains(grants, "RELOAD, PROCESS, LOCK TABLES") {
-			t.Errorf("the SST user on %s: %v (grants %q)", m.name, err, grants)
+			t.Errorf("the SST user on %s: %v (grants %q)", m.Name, err, grants)
 		}
 	}
 }

@@ -14,23 +14,23 @@ import (
 // bootstraps, the others join, and the probes tell the truth.
 func TestNewClusterBootstrapsOnce(t *testing.T) {
 	c := newCluster(t)
-	c.startAll()
-	c.waitReady(t)
-	rec := c.record(t)
+	c.StartAll()
+	c.WaitReady(t)
+	rec := c.Record(t)
 	if rec.Cluster.Round != 1 || len(rec.Cluster.History) != 1 || rec.Cluster.History[0].Member != "mariadb-0" {
 		t.Errorf("record's cluster = %+v, want one bootstrap, by mariadb-0", rec.Cluster)
 	}
 	if rec.Cluster.UUID == "" {
 		t.Error("the record has no cluster UUID")
 	}
-	if n := c.bootstrapsLogged(t); n != 1 {
+	if n := c.BootstrapsLogged(t); n != 1 {
 		t.Errorf("%d members logged a bootstrap, want 1", n)
 	}
-	for _, m := range c.members {
+	for _, m := range c.Members {
 		for _, probe := range []string{"ready", "live"} {
-			out, err := c.probe(m, probe).CombinedOutput()
+			out, err := probeCmd(c, m, probe).CombinedOutput()
 			if err != nil {
-				t.Errorf("osk galera probe %s of %s: %v\n%s", probe, m.name, err, out)
+				t.Errorf("osk galera probe %s of %s: %v\n%s", probe, m.Name, err, out)
 			}
 		}
 	}
@@ -40,19 +40,19 @@ func TestNewClusterBootstrapsOnce(t *testing.T) {
 // joins the two that run, without a bootstrap.
 func TestKilledMemberRejoins(t *testing.T) {
 	c := newCluster(t)
-	c.startAll()
-	c.waitReady(t)
-	m := c.members[1]
-	m.proc.Kill(t)
-	if out, err := c.probe(m, "ready").CombinedOutput(); err == nil {
+	c.StartAll()
+	c.WaitReady(t)
+	m := c.Members[1]
+	m.Proc.Kill(t)
+	if out, err := probeCmd(c, m, "ready").CombinedOutput(); err == nil {
 		t.Errorf("osk galera probe ready of a killed member succeeded: %s", out)
 	}
-	c.start(m)
-	c.waitReady(t)
-	if got := m.decisions(t); got[len(got)-1] != "join" {
+	c.Start(m)
+	c.WaitReady(t)
+	if got := m.Decisions(t); got[len(got)-1] != "join" {
 		t.Errorf("the restarted member decided %v, want join last", got)
 	}
-	if rec := c.record(t); rec.Cluster.Round != 1 {
+	if rec := c.Record(t); rec.Cluster.Round != 1 {
 		t.Errorf("record's cluster = %+v, want no second bootstrap", rec.Cluster)
 	}
 }
@@ -63,22 +63,22 @@ func TestKilledMemberRejoins(t *testing.T) {
 // cluster the previous recovery left.
 func TestFullOutageRecovery(t *testing.T) {
 	c := newCluster(t)
-	c.startAll()
-	c.waitReady(t)
-	createTable(t, c.members[0].open(t))
+	c.StartAll()
+	c.WaitReady(t)
+	createTable(t, c.Members[0].Open(t))
 	cases := []struct {
 		name    string
 		restart func(t *testing.T, c *cluster)
 	}{
-		{"all at once", func(t *testing.T, c *cluster) { c.startAll() }},
+		{"all at once", func(t *testing.T, c *cluster) { c.StartAll() }},
 		{"random order", restartRandomly},
 		{"one data directory deleted", func(t *testing.T, c *cluster) {
-			m := c.members[rand.IntN(len(c.members))]
-			t.Logf("deleting %s's data directory", m.name)
-			if err := os.RemoveAll(m.data); err != nil {
+			m := c.Members[rand.IntN(len(c.Members))]
+			t.Logf("deleting %s's data directory", m.Name)
+			if err := os.RemoveAll(m.Data); err != nil {
 				t.Fatal(err)
 			}
-			m.makeDataDir(t)
+			m.MakeDataDir(t)
 			restartRandomly(t, c)
 		}},
 	}
@@ -87,16 +87,16 @@ func TestFullOutageRecovery(t *testing.T) {
 			committed := outage(t, c)
 			start := time.Now()
 			tc.restart(t, c)
-			c.waitReady(t)
+			c.WaitReady(t)
 			t.Logf("writable with 3 Synced members %s after the first restart", time.Since(start).Round(time.Millisecond))
-			checkRows(t, c.members[rand.IntN(len(c.members))].open(t), committed)
-			rec := c.record(t)
+			checkRows(t, c.Members[rand.IntN(len(c.Members))].Open(t), committed)
+			rec := c.Record(t)
 			if rec.Cluster.Round != i+2 {
 				t.Fatalf("record's cluster = %+v, want bootstrap number %d", rec.Cluster, i+2)
 			}
 			last := rec.Cluster.History[len(rec.Cluster.History)-1]
 			t.Logf("bootstrap %d by %s: %s", last.Round, last.Member, last.Reason)
-			if n := c.bootstrapsLogged(t); n != i+2 {
+			if n := c.BootstrapsLogged(t); n != i+2 {
 				t.Errorf("the members logged %d bootstraps in all, want %d", n, i+2)
 			}
 		})
@@ -106,10 +106,10 @@ func TestFullOutageRecovery(t *testing.T) {
 // restartRandomly starts the members in a random order, up to two
 // seconds apart.
 func restartRandomly(t *testing.T, c *cluster) {
-	for _, i := range rand.Perm(len(c.members)) {
+	for _, i := range rand.Perm(len(c.Members)) {
 		time.Sleep(time.Duration(rand.IntN(2000)) * time.Millisecond)
-		t.Logf("starting %s", c.members[i].name)
-		c.start(c.members[i])
+		t.Logf("starting %s", c.Members[i].Name)
+		c.Start(c.Members[i])
 	}
 }
 
@@ -118,12 +118,12 @@ func restartRandomly(t *testing.T, c *cluster) {
 func outage(t testing.TB, c *cluster) []int64 {
 	t.Helper()
 	var dbs []*sql.DB
-	for _, m := range c.members {
-		dbs = append(dbs, m.open(t))
+	for _, m := range c.Members {
+		dbs = append(dbs, m.Open(t))
 	}
 	w := startWriter(dbs)
 	time.Sleep(2 * time.Second)
-	c.killAll(t)
+	c.KillAll(t)
 	committed, err := w.stop()
 	if len(committed) == 0 {
 		t.Fatalf("the writer committed nothing before the outage: %v", err)
@@ -204,9 +204,9 @@ func checkRows(t testing.TB, db *sql.DB, committed []int64) {
 	}
 }
 
-// probe returns `osk galera probe <which>` of member m.
-func (c *cluster) probe(m *member, which string) *exec.Cmd {
-	cmd := exec.Command(oskBin, "galera", "probe", which, "--mysql-address="+m.sqlAddress(), "--status-file="+m.statusFile())
+// probeCmd returns `osk galera probe <which>` of member m.
+func probeCmd(c *cluster, m *member, which string) *exec.Cmd {
+	cmd := exec.Command(oskBin, "galera", "probe", which, "--mysql-address="+m.SQLAddress(), "--status-file="+m.StatusFile())
 	cmd.Env = append(os.Environ(), "MARIADB_ROOT_PASSWORD="+rootPassword)
 	return cmd
 }
@@ -216,20 +216,20 @@ func (c *cluster) probe(m *member, which string) *exec.Cmd {
 // Synced members.
 func BenchmarkFullOutageRecovery(b *testing.B) {
 	c := newCluster(b)
-	c.startAll()
-	c.waitReady(b)
-	createTable(b, c.members[0].open(b))
+	c.StartAll()
+	c.WaitReady(b)
+	createTable(b, c.Members[0].Open(b))
 	var total time.Duration
 	for b.Loop() {
 		b.StopTimer()
 		committed := outage(b, c)
 		b.StartTimer()
 		start := time.Now()
-		c.startAll()
-		c.waitReady(b)
+		c.StartAll()
+		c.WaitReady(b)
 		total += time.Since(start)
 		b.StopTimer()
-		checkRows(b, c.members[0].open(b), committed)
+		checkRows(b, c.Members[0].Open(b), committed)
 		b.StartTimer()
 	}
 	b.ReportMetric(total.Seconds()/float64(b.N), "s/recovery")
