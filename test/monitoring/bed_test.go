@@ -59,14 +59,15 @@ func renderStack(t *testing.T) stack {
 	return s
 }
 
-// monitor returns a rendered PodMonitor by name.
-func (s stack) monitor(t *testing.T, name string) *monitoringv1.PodMonitor {
+// scrapeConfigs derives the scrape configurations of a rendered
+// PodMonitor (<deployment>-<name>) for pods that run here.
+func scrapeConfigs(t *testing.T, s stack, name string, pods map[string]string) []map[string]any {
 	t.Helper()
 	pm := s.monitors[s.d.Name+"-"+name]
 	if pm == nil {
 		t.Fatalf("no PodMonitor %s-%s among %d", s.d.Name, name, len(s.monitors))
 	}
-	return pm
+	return monitoringtest.ScrapeConfigs(pm, s.d.Namespace, pods)
 }
 
 // start runs Alertmanager (with osk's inhibitions, sending to a webhook)
@@ -91,7 +92,7 @@ func TestRabbitMQDown(t *testing.T) {
 	mq := rabbitmqtest.StartWithMetrics(t)
 	pod := "rabbitmq-notifications-0"
 	addr := fmt.Sprintf("%s:%d", mq.Host, mq.MetricsPort)
-	prom, hook := s.start(t, monitoringtest.ScrapeConfigs(s.monitor(t, "rabbitmq-notifications"), s.d.Namespace, map[string]string{pod: addr}))
+	prom, hook := s.start(t, scrapeConfigs(t, s, "rabbitmq-notifications", map[string]string{pod: addr}))
 
 	waitFor(t, time.Minute, "RabbitMQ scraped by both endpoints", func() error {
 		got, err := prom.Query(fmt.Sprintf(`up{namespace=%q,pod=%q,osk_target="rabbitmq"} == 1`, s.d.Namespace, pod))
