@@ -6,6 +6,10 @@ BIN           := $(CURDIR)/bin
 CONTROLLER_GEN := $(BIN)/controller-gen
 VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS       := -X github.com/oskproject/osk/internal/catalog.OskVersion=$(VERSION)
+# The Prometheus Operator's CRDs of the kinds StackLight renders, generated
+# from its pinned Go API for the sandbox's tests.
+MONITORING_API := github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring
+STACKLIGHT_CRDS := test/sandbox/testdata/prometheus-operator-crds
 
 .PHONY: bench-operator all build test test-unit test-sandbox generate manifests verify vet fmt golden bench bench-sandbox sandbox demo demo-down
 
@@ -24,6 +28,11 @@ generate: $(CONTROLLER_GEN)
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
 	$(CONTROLLER_GEN) rbac:roleName=osk-operator paths=./internal/controllers/... output:rbac:artifacts:config=config/rbac
 	$(CONTROLLER_GEN) webhook paths=./internal/admission/... output:webhook:artifacts:config=config/webhook
+	rm -rf $(STACKLIGHT_CRDS).tmp
+	$(CONTROLLER_GEN) crd:maxDescLen=0 paths=$(MONITORING_API)/v1 paths=$(MONITORING_API)/v1alpha1 output:crd:dir=$(STACKLIGHT_CRDS).tmp
+	mkdir -p $(STACKLIGHT_CRDS)
+	for k in prometheusrules podmonitors alertmanagerconfigs; do cp $(STACKLIGHT_CRDS).tmp/monitoring.coreos.com_$$k.yaml $(STACKLIGHT_CRDS)/; done
+	rm -rf $(STACKLIGHT_CRDS).tmp
 
 ## fmt: format the Go code
 fmt:
@@ -81,8 +90,8 @@ bench-operator: sandbox
 verify: generate
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	@$(GO) mod tidy -diff || { echo "go.mod or go.sum is not tidy: run go mod tidy and commit"; exit 1; }
-	@git diff --exit-code -- api config || { echo "generated files are stale: run make generate and commit"; exit 1; }
-	@test -z "$$(git status --porcelain -- api config)" || { git status --porcelain -- api config; echo "untracked generated files: run make generate and commit"; exit 1; }
+	@git diff --exit-code -- api config $(STACKLIGHT_CRDS) || { echo "generated files are stale: run make generate and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- api config $(STACKLIGHT_CRDS))" || { git status --porcelain -- api config $(STACKLIGHT_CRDS); echo "untracked generated files: run make generate and commit"; exit 1; }
 
 ## bench-process: osk operator as its own process on a sandbox: time to APPLIED, CPU, peak memory, steady writes, clean SIGTERM exit
 .PHONY: bench-process

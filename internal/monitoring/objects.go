@@ -73,14 +73,24 @@ func PrometheusRule(p Params, meta metav1.ObjectMeta) *monitoringv1.PrometheusRu
 	}
 }
 
+// NullReceiver is the AlertmanagerConfig's receiver: it sends nothing.
+const NullReceiver = "osk-none"
+
 // AlertmanagerConfig returns the inhibitions as one AlertmanagerConfig.
-// It routes nothing: receivers are the stack's to choose.
+// It notifies no one: receivers are the stack's to choose. Its API needs
+// a route and receivers (null is refused): a route to a receiver that
+// sends nothing, which the Prometheus Operator always lets continue to the
+// stack's own routes.
 func AlertmanagerConfig(p Params, meta metav1.ObjectMeta) *monitoringv1alpha1.AlertmanagerConfig {
 	meta.Name = p.Deployment + InhibitSuffix
 	return &monitoringv1alpha1.AlertmanagerConfig{
 		TypeMeta:   metav1.TypeMeta{APIVersion: monitoringv1alpha1.SchemeGroupVersion.String(), Kind: monitoringv1alpha1.AlertmanagerConfigKind},
 		ObjectMeta: meta,
-		Spec:       monitoringv1alpha1.AlertmanagerConfigSpec{InhibitRules: InhibitRules()},
+		Spec: monitoringv1alpha1.AlertmanagerConfigSpec{
+			Route:        &monitoringv1alpha1.Route{Receiver: NullReceiver, Continue: true},
+			Receivers:    []monitoringv1alpha1.Receiver{{Name: NullReceiver}},
+			InhibitRules: InhibitRules(),
+		},
 	}
 }
 

@@ -14,10 +14,12 @@ import (
 // TestRenderedObjectsAcceptedByAPIServer sends every object osk renders for
 // the three examples, and the examples themselves, to the sandbox's API
 // server as server-side dry-run applies: the API server's own validation
-// and defaulting, with osk's CRDs installed, is the judge.
+// and defaulting, with osk's CRDs and the Prometheus Operator's
+// (StackLight's objects, examples/full.yaml) installed, is the judge.
 func TestRenderedObjectsAcceptedByAPIServer(t *testing.T) {
 	env := sandboxtest.Get(t)
 	env.InstallCRDs(t)
+	env.InstallCRDs(t, filepath.Join("testdata", "prometheus-operator-crds"))
 	c := env.Client()
 	for _, name := range []string{"minimal", "compute", "full"} {
 		t.Run(name, func(t *testing.T) {

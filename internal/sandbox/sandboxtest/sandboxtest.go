@@ -38,6 +38,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	oskv1 "github.com/oskproject/osk/api/v1alpha1"
+	"github.com/oskproject/osk/internal/monitoring"
 	"github.com/oskproject/osk/internal/poll"
 	"github.com/oskproject/osk/internal/sandbox"
 )
@@ -150,7 +151,7 @@ func Get(t testing.TB) *Env {
 // CustomResourceDefinitions and of osk's own API, the scheme of Env.Client.
 func Scheme() *runtime.Scheme {
 	s := runtime.NewScheme()
-	add := runtime.NewSchemeBuilder(clientgoscheme.AddToScheme, apiextensionsv1.AddToScheme, oskv1.AddToScheme)
+	add := runtime.NewSchemeBuilder(clientgoscheme.AddToScheme, apiextensionsv1.AddToScheme, oskv1.AddToScheme, monitoring.AddToScheme)
 	if err := add.AddToScheme(s); err != nil {
 		panic(fmt.Sprintf("building the sandboxtest scheme: %v", err))
 	}
