@@ -9,7 +9,7 @@ LDFLAGS       := -X github.com/oskproject/osk/internal/catalog.OskVersion=$(VERS
 # The Prometheus Operator's CRDs of the kinds StackLight renders, generated
 # from its pinned Go API for the sandbox's tests.
 MONITORING_API := github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring
-STACKLIGHT_CRDS := test/sandbox/testdata/prometheus-operator-crds
+STACKLIGHT_CRDS := test/testdata/prometheus-operator-crds
 
 .PHONY: bench-operator all build test test-unit test-sandbox generate manifests verify vet fmt golden bench bench-sandbox sandbox demo demo-down
 

@@ -3,6 +3,7 @@ package operator_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -37,6 +38,8 @@ func BenchmarkApplyFull(b *testing.B) {
 func benchmarkApply(b *testing.B, example string, mutate ...func(*v1.OpenStackDeployment)) {
 	env := sandboxtest.Get(b)
 	env.InstallCRDs(b)
+	// examples/full.yaml turns StackLight on.
+	env.InstallCRDs(b, filepath.Join("..", "testdata", "prometheus-operator-crds"))
 	c := env.Client()
 	startOperator(b, env)
 	var applied time.Duration

@@ -19,7 +19,7 @@ import (
 func TestRenderedObjectsAcceptedByAPIServer(t *testing.T) {
 	env := sandboxtest.Get(t)
 	env.InstallCRDs(t)
-	env.InstallCRDs(t, filepath.Join("testdata", "prometheus-operator-crds"))
+	env.InstallCRDs(t, filepath.Join("..", "testdata", "prometheus-operator-crds"))
 	c := env.Client()
 	for _, name := range []string{"minimal", "compute", "full"} {
 		t.Run(name, func(t *testing.T) {
