@@ -2,8 +2,8 @@ package sandboxtest
 
 import (
 	"bytes"
-	"encoding/base64"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"slices"
