@@ -7,7 +7,7 @@ CONTROLLER_GEN := $(BIN)/controller-gen
 VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS       := -X github.com/oskproject/osk/internal/catalog.OskVersion=$(VERSION)
 
-.PHONY: bench-operator all build test test-unit test-sandbox generate manifests verify vet fmt golden bench bench-sandbox sandbox demo demo-down
+.PHONY: test-kill bench-operator all build test test-unit test-sandbox generate manifests verify vet fmt golden bench bench-sandbox sandbox demo demo-down
 
 all: build
 
@@ -60,6 +60,10 @@ demo: build sandbox
 ## demo-down: stop the demo's operator and sandbox and remove everything
 demo-down: build
 	hack/demo-down.sh
+
+## test-kill: the operator kill test at its full count of kill points (make test runs 8)
+test-kill: sandbox
+	OSK_KILL_POINTS=24 $(GO) test -count=1 -timeout 30m -run TestOperatorSurvivesKills -v ./test/operator/
 
 ## golden: rewrite the golden files of the renderer (review the diff!)
 golden:
