@@ -59,6 +59,15 @@ func outdated(desired, live client.Object) string {
 	return ""
 }
 
+// Settled is the verdict a workload's or Job's own status gives of its
+// rollout, against its own spec: ready, failed, or neither (Reason is left
+// out). A pass's decisions about the object change only when this, its
+// generation or its metadata does.
+func Settled(live client.Object) Readiness {
+	r := rollout(live, live)
+	return Readiness{Ready: r.Ready, Failed: r.Failed}
+}
+
 // rollout is what the live object's status says.
 func rollout(desired, live client.Object) Readiness {
 	switch l := live.(type) {
