@@ -7,7 +7,7 @@ CONTROLLER_GEN := $(BIN)/controller-gen
 VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS       := -X github.com/oskproject/osk/internal/catalog.OskVersion=$(VERSION)
 
-.PHONY: test-kill bench-operator all build test test-unit test-sandbox generate manifests verify vet fmt golden bench bench-sandbox sandbox demo demo-down
+.PHONY: test-kill bench-scale bench-operator all build test test-unit test-sandbox generate manifests verify vet fmt golden bench bench-sandbox sandbox demo demo-down
 
 all: build
 
@@ -80,6 +80,10 @@ bench-sandbox: sandbox
 ## bench-operator: time to APPLIED, operator CPU and memory, steady-state writes; upgrade time and the operator's share
 bench-operator: sandbox
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./test/operator/
+
+## bench-scale: the operator, its own process, at 3 control-plane, 1,000 compute and 3 gateway nodes (OSK_SCALE_COMPUTES=5000 for more); not part of make test
+bench-scale: sandbox
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 90m -v ./test/scale/
 
 ## verify: fail when generated files, formatting or go.mod are stale
 verify: generate

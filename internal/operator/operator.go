@@ -92,6 +92,7 @@ func Scheme() (*runtime.Scheme, error) {
 
 // Run runs the operator until ctx ends.
 func Run(ctx context.Context, config *rest.Config, o Options) error {
+	config = countRequests(config)
 	scheme, err := Scheme()
 	if err != nil {
 		return fmt.Errorf("building the scheme: %w", err)
