@@ -141,4 +141,3 @@ func runOperatorProcess(b *testing.B, env *sandboxtest.Env, osk string) processR
 	r.cpuTotal = p.Cmd.ProcessState.UserTime() + p.Cmd.ProcessState.SystemTime()
 	return r
 }
-
