@@ -192,7 +192,8 @@ func (r *run) addNode() {
 	after := operatortest.ScrapeSeries(b, r.metrics)
 	b.ReportMetric(sum(after, "osk_api_writes_total")-sum(before, "osk_api_writes_total"), "writes-node-added")
 	b.ReportMetric(sum(after, "osk_reconcile_pass_seconds_count")-sum(before, "osk_reconcile_pass_seconds_count"), "passes-node-added")
-	b.Logf("node %s covered by %d DaemonSets: %s", node.Name, len(selecting), strings.Join(selecting, ", "))
+	b.Logf("node %s covered by %d DaemonSets: %s; writes: %s", node.Name, len(selecting), strings.Join(selecting, ", "),
+		delta(before, after, "osk_api_writes_total"))
 }
 
 // uncovered returns the DaemonSets of the deployment that select node,
