@@ -11,7 +11,7 @@ LDFLAGS       := -X github.com/oskproject/osk/internal/catalog.OskVersion=$(VERS
 MONITORING_API := github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring
 STACKLIGHT_CRDS := test/testdata/prometheus-operator-crds
 
-.PHONY: bench-operator all build test test-unit test-sandbox generate manifests verify vet fmt golden bench bench-sandbox sandbox demo demo-down
+.PHONY: test-kill bench-scale bench-operator all build test test-unit test-sandbox generate manifests verify vet fmt golden bench bench-sandbox sandbox demo demo-down
 
 all: build
 
@@ -70,6 +70,10 @@ demo: build sandbox
 demo-down: build
 	hack/demo-down.sh
 
+## test-kill: the operator kill test at its full count of kill points (make test runs 8)
+test-kill: sandbox
+	OSK_KILL_POINTS=24 $(GO) test -count=1 -timeout 30m -run TestOperatorSurvivesKills -v ./test/operator/
+
 ## golden: rewrite the golden files of the renderer (review the diff!)
 golden:
 	$(GO) test ./internal/render/... -update
@@ -85,6 +89,10 @@ bench-sandbox: sandbox
 ## bench-operator: time to APPLIED, operator CPU and memory, steady-state writes; upgrade time and the operator's share
 bench-operator: sandbox
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./test/operator/
+
+## bench-scale: the operator, its own process, at 3 control-plane, 1,000 compute and 3 gateway nodes (OSK_SCALE_COMPUTES=5000 for more); not part of make test
+bench-scale: sandbox
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 90m -v ./test/scale/
 
 ## verify: fail when generated files, formatting or go.mod are stale
 verify: generate

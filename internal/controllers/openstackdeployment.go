@@ -45,6 +45,8 @@ type OpenStackDeploymentReconciler struct {
 	// verified remembers, across passes, the live objects found up to
 	// date.
 	verified apply.Verified
+	// renders keeps each deployment's last renderings.
+	renders renderCache
 }
 
 // +kubebuilder:rbac:groups=osk.dev,resources=openstackdeployments,verbs=get;list;watch;update;patch
@@ -120,8 +122,16 @@ func (r *OpenStackDeploymentReconciler) reconcile(ctx context.Context, d *v1.Ope
 		// the completed upgrade, to remove its Jobs.
 		return ctrl.Result{RequeueAfter: time.Second}, nil
 	}
+	if d.Status.State == v1.StateApplying {
+		// Rollouts' progress starts no pass (rolloutChanged).
+		return ctrl.Result{RequeueAfter: progressRefresh}, nil
+	}
 	return ctrl.Result{}, nil
 }
+
+// progressRefresh is how often a deployment that is APPLYING is looked at
+// again, so its status's counts of ready pods stay current.
+const progressRefresh = 5 * time.Second
 
 func (r *OpenStackDeploymentReconciler) applier(d *v1.OpenStackDeployment) *apply.Applier {
 	return &apply.Applier{Client: r.Client, Owner: d, Writes: countWrite, Verified: &r.verified}
@@ -158,6 +168,7 @@ func (r *OpenStackDeploymentReconciler) finalize(ctx context.Context, d *v1.Open
 		return ctrl.Result{}, fmt.Errorf("removing the finalizer: %w", err)
 	}
 	forget(d)
+	r.renders.forget(d.UID)
 	return ctrl.Result{}, nil
 }
 

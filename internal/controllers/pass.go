@@ -66,7 +66,7 @@ func (p *pass) render(ctx context.Context) bool {
 		return false
 	}
 	opts.UpgradeSteps = from != ""
-	res, err := render.Render(p.d, opts)
+	res, err := p.renderCached("target", "", opts, secrets.Items, func() (*render.Result, error) { return render.Render(p.d, opts) })
 	if err != nil {
 		p.fail(v1.ConditionSpecValid, "RenderFailed", err.Error())
 		return false
@@ -74,13 +74,33 @@ func (p *pass) render(ctx context.Context) bool {
 	p.result = res
 	if from != "" {
 		p.fromRelease = from
-		if p.from, err = renderAt(p.d, from, opts); err != nil {
+		fromOpts := opts
+		fromOpts.UpgradeSteps = false
+		if p.from, err = p.renderCached("running", from, fromOpts, secrets.Items, func() (*render.Result, error) { return renderAt(p.d, from, fromOpts) }); err != nil {
 			p.fail(v1.ConditionSpecValid, "RenderFailed", err.Error())
 			return false
 		}
 	}
 	setCondition(p.d, v1.ConditionSpecValid, metav1.ConditionTrue, "Valid", "the spec follows every rule")
 	return true
+}
+
+// renderCached returns the deployment's rendering of release (its own
+// when empty) in role from the reconciler's renderCache, or renders it
+// with do and keeps it when it generated no credential.
+func (p *pass) renderCached(role, release string, opts render.Options, secrets []corev1.Secret, do func() (*render.Result, error)) (*render.Result, error) {
+	key := renderKey(p.d.Generation, release, opts, secrets)
+	if res := p.r.renders.get(p.d.UID, role, key); res != nil {
+		return res, nil
+	}
+	res, err := do()
+	if err != nil {
+		return nil, err
+	}
+	if len(p.creds.Changes()) == 0 {
+		p.r.renders.put(p.d.UID, role, key, res)
+	}
+	return res, nil
 }
 
 func (p *pass) fail(condition, reason, msg string) {

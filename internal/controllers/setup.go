@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"maps"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -39,9 +40,11 @@ func (r *OpenStackDeploymentReconciler) SetupWithManager(mgr ctrl.Manager, worke
 		// A process may run the operator more than once (tests restart
 		// it), and controller names are unique per process otherwise.
 		WithOptions(controller.Options{MaxConcurrentReconciles: workers, SkipNameValidation: ptr(true)})
+	for _, o := range []client.Object{&appsv1.Deployment{}, &appsv1.StatefulSet{}, &appsv1.DaemonSet{}, &batchv1.Job{}} {
+		b = b.Owns(o, builder.WithPredicates(rolloutChanged()))
+	}
 	for _, o := range []client.Object{
-		&appsv1.Deployment{}, &appsv1.StatefulSet{}, &appsv1.DaemonSet{}, &batchv1.Job{}, &batchv1.CronJob{},
-		&corev1.Service{}, &corev1.Secret{}, &corev1.ServiceAccount{}, &rbacv1.Role{}, &rbacv1.RoleBinding{},
+		&batchv1.CronJob{}, &corev1.Service{}, &corev1.Secret{}, &corev1.ServiceAccount{}, &rbacv1.Role{}, &rbacv1.RoleBinding{},
 		&networkingv1.Ingress{}, &networkingv1.NetworkPolicy{}, &policyv1.PodDisruptionBudget{},
 	} {
 		b = b.Owns(o)
@@ -110,6 +113,25 @@ func (r *OpenStackDeploymentReconciler) deploymentsInNamespace(ctx context.Conte
 // troubleChanged passes the pod events that change what PodTrouble says
 // of the pod: a pod that appears or goes away with a problem, or whose
 // problem appears, changes or clears.
+// rolloutChanged passes the events of a workload or Job that can change
+// what a pass decides: its creation and deletion, a new generation (its
+// spec changed, by osk or by hand), changed labels or annotations, and a
+// rollout that became ready or failed or stopped being so. Status churn
+// within a rollout (one more pod of ten ready) starts no pass: a
+// DaemonSet's rollout over a thousand nodes would otherwise cost a pass per
+// node. While a deployment progresses, its passes requeue themselves to
+// keep the counts of its status current (progressRefresh).
+func rolloutChanged() predicate.Funcs {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			o, n := e.ObjectOld, e.ObjectNew
+			return o.GetGeneration() != n.GetGeneration() ||
+				!maps.Equal(o.GetLabels(), n.GetLabels()) || !maps.Equal(o.GetAnnotations(), n.GetAnnotations()) ||
+				lifecycle.Settled(o) != lifecycle.Settled(n)
+		},
+	}
+}
+
 func troubleChanged() predicate.Funcs {
 	return predicate.Funcs{
 		CreateFunc:  func(e event.CreateEvent) bool { return troubleOf(e.Object) != "" },

@@ -6,6 +6,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/oskproject/osk/internal/render"
@@ -59,6 +60,15 @@ func outdated(desired, live client.Object) string {
 	return ""
 }
 
+// Settled is the verdict a workload's or Job's own status gives of its
+// rollout, against its own spec: ready, failed, or neither (Reason is left
+// out). A pass's decisions about the object change only when this, its
+// generation or its metadata does.
+func Settled(live client.Object) Readiness {
+	r := rollout(live, live)
+	return Readiness{Ready: r.Ready, Failed: r.Failed}
+}
+
 // rollout is what the live object's status says.
 func rollout(desired, live client.Object) Readiness {
 	switch l := live.(type) {
@@ -105,16 +115,35 @@ func statefulSet(d, l *appsv1.StatefulSet) Readiness {
 	return Readiness{Ready: true}
 }
 
+// daemonSet is ready once every node runs its current template and no
+// more pods are unavailable than its rolling update allows: a node that
+// joins (its pod starting) or dies leaves the service ready, as it leaves
+// the DaemonSet's own rollout going, instead of flipping the deployment to
+// APPLYING and back for every node of a large cloud.
 func daemonSet(l *appsv1.DaemonSet) Readiness {
 	s := l.Status
 	switch {
 	case s.ObservedGeneration < l.Generation:
 		return Readiness{Reason: "update not yet observed"}
-	case s.UpdatedNumberScheduled != s.DesiredNumberScheduled || s.NumberAvailable != s.DesiredNumberScheduled:
+	case s.UpdatedNumberScheduled != s.DesiredNumberScheduled || s.NumberAvailable < s.DesiredNumberScheduled-maxUnavailable(l):
 		return Readiness{Reason: fmt.Sprintf("%d of %d nodes updated and available",
 			min(s.UpdatedNumberScheduled, s.NumberAvailable), s.DesiredNumberScheduled)}
 	}
 	return Readiness{Ready: true}
+}
+
+// maxUnavailable is how many of a DaemonSet's pods its rolling update
+// lets be unavailable: 1 unless the spec says otherwise.
+func maxUnavailable(l *appsv1.DaemonSet) int32 {
+	ru := l.Spec.UpdateStrategy.RollingUpdate
+	if l.Spec.UpdateStrategy.Type == appsv1.OnDeleteDaemonSetStrategyType || ru == nil || ru.MaxUnavailable == nil {
+		return 1
+	}
+	n, err := intstr.GetScaledValueFromIntOrPercent(ru.MaxUnavailable, int(l.Status.DesiredNumberScheduled), true)
+	if err != nil {
+		return 1
+	}
+	return int32(n)
 }
 
 func job(l *batchv1.Job) Readiness {

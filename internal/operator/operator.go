@@ -97,6 +97,7 @@ func Scheme() (*runtime.Scheme, error) {
 
 // Run runs the operator until ctx ends.
 func Run(ctx context.Context, config *rest.Config, o Options) error {
+	config = countRequests(config)
 	scheme, err := Scheme()
 	if err != nil {
 		return fmt.Errorf("building the scheme: %w", err)
@@ -124,6 +125,10 @@ func Run(ctx context.Context, config *rest.Config, o Options) error {
 		Cache: cache.Options{
 			SyncPeriod:           &o.Resync,
 			DefaultLabelSelector: managed,
+			// Server-side apply's field records are a good part of every
+			// object, and osk reads none: at a thousand nodes, most of
+			// the cache is DaemonSet pods.
+			DefaultTransform: cache.TransformStripManagedFields(),
 			ByObject: map[client.Object]cache.ByObject{
 				&v1.OpenStackDeployment{}: {Label: labels.Everything()},
 				&v1.HelmBundle{}:          {Label: labels.Everything()},

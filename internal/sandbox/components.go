@@ -361,3 +361,15 @@ func freePorts() (ports, error) {
 	}
 	return p, nil
 }
+
+// component returns the component whose binary is name.
+func (p *plan) component(name string) (component, bool) {
+	for _, phase := range p.phases {
+		for _, c := range phase {
+			if c.name == name {
+				return c, true
+			}
+		}
+	}
+	return component{}, false
+}

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/oskproject/osk/internal/poll"
@@ -22,6 +23,9 @@ type process struct {
 	cmd     *exec.Cmd
 	exited  chan struct{} // closed once the process has exited and been reaped
 	err     error         // how it exited; set before exited is closed
+	// killed is set before the sandbox kills the process on purpose
+	// (KillAndRestart): its exit is not a failure.
+	killed atomic.Bool
 }
 
 // startComponent starts c's binary from the launcher, in dir, with output

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -59,6 +60,7 @@ type Sandbox struct {
 	lock     *os.File
 	reaper   *reaper
 	launcher *launcher
+	procsMu  sync.Mutex // guards procs, which KillAndRestart changes
 	procs    []*process
 	cancel   context.CancelFunc // stops the sandbox's own controllers
 	workers  sync.WaitGroup
@@ -188,11 +190,13 @@ func (s *Sandbox) startProcess(c component) (*process, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.procsMu.Lock()
 	s.procs = append(s.procs, p)
+	s.procsMu.Unlock()
 	s.log.Debug("started", "component", c.name, "pid", p.pid())
 	go func() {
 		<-p.exited
-		if !s.stopping.Load() {
+		if !s.stopping.Load() && !p.killed.Load() {
 			s.fail(fmt.Errorf("%s exited unexpectedly: %w\n%s", p.name, p.err, p.logTail()))
 		}
 	}()
@@ -264,11 +268,46 @@ type Process struct {
 
 // Processes lists the sandbox's components in start order.
 func (s *Sandbox) Processes() []Process {
+	s.procsMu.Lock()
+	defer s.procsMu.Unlock()
 	out := make([]Process, 0, len(s.procs))
 	for _, p := range s.procs {
 		out = append(out, Process{Name: p.name, PID: p.pid(), Log: p.logFile})
 	}
 	return out
+}
+
+// KillAndRestart kills a component (by its binary's name, for example
+// "kube-apiserver") with SIGKILL, as a node failure would, starts it again
+// with the same command line and waits until it is healthy: a fault for
+// tests of what depends on it. Its data (etcd's) is kept.
+func (s *Sandbox) KillAndRestart(ctx context.Context, name string) error {
+	c, ok := s.plan.component(name)
+	if !ok {
+		return fmt.Errorf("restarting %s: the sandbox runs no such component", name)
+	}
+	s.procsMu.Lock()
+	i := slices.IndexFunc(s.procs, func(p *process) bool { return p.name == name })
+	if i < 0 {
+		s.procsMu.Unlock()
+		return fmt.Errorf("restarting %s: it is not running", name)
+	}
+	old := s.procs[i]
+	s.procs = slices.Delete(s.procs, i, i+1)
+	s.procsMu.Unlock()
+	old.killed.Store(true)
+	if err := signalGroup(old.pid(), true); err != nil {
+		return fmt.Errorf("killing %s: %w", name, err)
+	}
+	<-old.exited
+	health, err := s.healthClient()
+	if err != nil {
+		return err
+	}
+	if err := s.startPhase(ctx, health, []component{c}); err != nil {
+		return fmt.Errorf("restarting %s: %w", name, err)
+	}
+	return nil
 }
 
 // protobufConfig is the administrator's configuration speaking protobuf,
@@ -290,8 +329,11 @@ func (s *Sandbox) Stop() error {
 			s.workers.Wait()
 		}
 		var errs []error
-		for i := len(s.procs) - 1; i >= 0; i-- {
-			errs = append(errs, s.procs[i].stop(stopGrace))
+		s.procsMu.Lock()
+		procs := slices.Clone(s.procs)
+		s.procsMu.Unlock()
+		for _, p := range slices.Backward(procs) {
+			errs = append(errs, p.stop(stopGrace))
 		}
 		if s.launcher != nil {
 			s.launcher.close()

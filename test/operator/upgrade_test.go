@@ -17,6 +17,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
@@ -319,12 +320,13 @@ type changeLog struct {
 	scheme  *runtime.Scheme
 	mu      sync.Mutex
 	changes []change
-	stops   []func()
+	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 }
 
 // recordChanges starts watching ns's Jobs, Deployments, StatefulSets and
-// DaemonSets.
+// DaemonSets. A watch the API server ends (it restarted, say) is started
+// again from the last revision it delivered, so nothing is missed.
 func recordChanges(t *testing.T, ns string) *changeLog {
 	t.Helper()
 	l := &changeLog{scheme: sandboxtest.Scheme()}
@@ -332,24 +334,47 @@ func recordChanges(t *testing.T, ns string) *changeLog {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var ctx context.Context
+	ctx, l.cancel = context.WithCancel(context.Background())
 	for _, list := range []client.ObjectList{&batchv1.JobList{}, &appsv1.DeploymentList{}, &appsv1.StatefulSetList{}, &appsv1.DaemonSetList{}} {
-		w, err := wc.Watch(t.Context(), list, client.InNamespace(ns))
+		// The list's revision is where a watch ended before its first
+		// event starts again.
+		if err := wc.List(ctx, list, client.InNamespace(ns)); err != nil {
+			t.Fatal(err)
+		}
+		w, err := wc.Watch(ctx, list, client.InNamespace(ns))
 		if err != nil {
 			t.Fatal(err)
 		}
-		l.stops = append(l.stops, w.Stop)
-		l.wg.Add(1)
-		go func() {
-			defer l.wg.Done()
-			for ev := range w.ResultChan() {
-				if o, ok := ev.Object.(client.Object); ok && ev.Type != watch.Error && ev.Type != watch.Bookmark {
-					l.add(ev.Type, o)
-				}
-			}
-		}()
+		l.wg.Go(func() { l.follow(ctx, wc, list, ns, w, list.GetResourceVersion()) })
 	}
 	t.Cleanup(func() { l.stop() })
 	return l
+}
+
+// follow records w's events until ctx ends, watching again from the last
+// revision seen whenever the watch ends or fails.
+func (l *changeLog) follow(ctx context.Context, wc client.WithWatch, list client.ObjectList, ns string, w watch.Interface, last string) {
+	for {
+		for ev := range w.ResultChan() {
+			if o, ok := ev.Object.(client.Object); ok && ev.Type != watch.Error && ev.Type != watch.Bookmark {
+				l.add(ev.Type, o)
+				last = o.GetResourceVersion()
+			}
+		}
+		w.Stop()
+		for {
+			if ctx.Err() != nil {
+				return
+			}
+			var err error
+			w, err = wc.Watch(ctx, list, client.InNamespace(ns), &client.ListOptions{Raw: &metav1.ListOptions{ResourceVersion: last}})
+			if err == nil {
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
 }
 
 func (l *changeLog) add(ev watch.EventType, o client.Object) {
@@ -387,10 +412,7 @@ func (l *changeLog) latest() int64 {
 
 // stop ends the watches and returns the changes in revision order.
 func (l *changeLog) stop() []change {
-	for _, s := range l.stops {
-		s()
-	}
-	l.stops = nil
+	l.cancel()
 	l.wg.Wait()
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -1,0 +1,290 @@
+// Package scale_test measures osk's operator, its own process, on
+// sandboxes of a thousand compute nodes and more: make bench-scale.
+package scale_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/oskproject/osk/api/v1alpha1"
+	"github.com/oskproject/osk/internal/manifest"
+	"github.com/oskproject/osk/internal/sandbox"
+	"github.com/oskproject/osk/internal/sandbox/sandboxtest"
+	"github.com/oskproject/osk/internal/testing/operatortest"
+	"github.com/oskproject/osk/internal/testing/proctest"
+)
+
+const (
+	// applyTimeout bounds the wait for APPLIED at scale.
+	applyTimeout = 20 * time.Minute
+	// coverTimeout bounds the wait for a node's DaemonSet pods.
+	coverTimeout = 5 * time.Minute
+	// settle is how long the operator is left alone before a measurement.
+	settle = 10 * time.Second
+)
+
+// computes is the number of compute nodes: OSK_SCALE_COMPUTES, 1,000 by
+// default.
+func computes() int {
+	n, err := strconv.Atoi(os.Getenv("OSK_SCALE_COMPUTES"))
+	if err != nil || n < 1 {
+		return 1000
+	}
+	return n
+}
+
+// topology is 3 control-plane nodes, computes() compute nodes and 3
+// gateways.
+func topology() sandbox.Topology {
+	t := sandbox.DefaultTopology()
+	t.ControlPlane, t.Compute, t.Gateway = 3, computes(), 3
+	return t
+}
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if flag.Lookup("test.bench").Value.String() == "" {
+		fmt.Println("test/scale holds benchmarks only (make bench-scale); no sandbox started")
+		os.Exit(m.Run())
+	}
+	sandboxtest.Main(m, sandboxtest.WithTopology(topology()))
+}
+
+// BenchmarkScaleCompute runs `osk operator` as its own process on the
+// scale topology, deploys examples/compute.yaml and reports: s-to-APPLIED;
+// the operator's cpu-s-to-APPLIED and peak-RSS-MiB (VmHWM at the end);
+// one pass with nothing to change (started by an annotation):
+// s-idle-pass, writes-idle-pass and requests-idle-pass (every request to
+// the API server, logged by verb and resource); one added compute node:
+// s-node-covered (from the node Ready to every DaemonSet's pod on it
+// ready), writes-node-added and passes-node-added; one removed node:
+// s-node-removed (until every DaemonSet counts it out), writes-node-removed.
+func BenchmarkScaleCompute(b *testing.B) {
+	env := sandboxtest.Get(b)
+	env.InstallCRDs(b)
+	osk := proctest.BuildOsk(b)
+	for b.Loop() {
+		r := &run{b: b, env: env, c: env.Client()}
+		r.deploy(osk)
+		r.idlePass()
+		r.addNode()
+		r.removeNode()
+		b.ReportMetric(float64(r.p.PeakRSS(b))/1024, "peak-RSS-MiB")
+		b.Logf("%d compute nodes: figures above; the operator's log: %s", computes(), r.p.Log)
+	}
+}
+
+// run is one iteration's operator and deployment.
+type run struct {
+	b       *testing.B
+	env     *sandboxtest.Env
+	c       client.Client
+	p       *operatortest.Child
+	metrics string
+	d       *v1.OpenStackDeployment
+}
+
+// deploy starts the operator and deploys the compute example until
+// APPLIED.
+func (r *run) deploy(osk string) {
+	b := r.b
+	ns := r.env.Namespace(b)
+	var probe string
+	r.metrics, probe = proctest.FreeAddr(b), proctest.FreeAddr(b)
+	r.p = operatortest.StartChild(b, osk, "operator", "--kubeconfig", r.env.Sandbox.Kubeconfig(),
+		"--metrics-bind-address", r.metrics, "--health-probe-bind-address", probe)
+	r.p.WaitReady(b, "http://"+probe+"/readyz")
+	d, err := manifest.Load(filepath.Join("..", "..", "examples", "compute.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	d.Namespace = ns
+	start := time.Now()
+	if err := r.c.Create(b.Context(), d); err != nil {
+		b.Fatal(err)
+	}
+	r.d = d
+	sandboxtest.Eventually(b, applyTimeout, "compute to be APPLIED", func(ctx context.Context) error {
+		got := &v1.OpenStackDeployment{}
+		if err := r.c.Get(ctx, client.ObjectKeyFromObject(d), got); err != nil {
+			return err
+		}
+		if got.Status.ObservedGeneration != got.Generation || got.Status.State != v1.StateApplied {
+			return fmt.Errorf("state %q, progress %s", got.Status.State, got.Status.Progress)
+		}
+		return nil
+	})
+	b.ReportMetric(time.Since(start).Seconds(), "s-to-APPLIED")
+	b.ReportMetric(r.p.CPU(b).Seconds(), "cpu-s-to-APPLIED")
+}
+
+// idlePass starts one pass with nothing to change and measures it.
+func (r *run) idlePass() {
+	b := r.b
+	time.Sleep(settle)
+	before := operatortest.ScrapeSeries(b, r.metrics)
+	patch := client.RawPatch("application/merge-patch+json",
+		fmt.Appendf(nil, `{"metadata":{"annotations":{"bench.osk.dev/poke":"%d"}}}`, time.Now().UnixNano()))
+	if err := r.c.Patch(b.Context(), r.d, patch); err != nil {
+		b.Fatal(err)
+	}
+	passes := "osk_reconcile_pass_seconds_count"
+	sandboxtest.Eventually(b, time.Minute, "the pass to run", func(context.Context) error {
+		if sum(operatortest.ScrapeSeries(b, r.metrics), passes) <= sum(before, passes) {
+			return fmt.Errorf("no pass yet")
+		}
+		return nil
+	})
+	time.Sleep(settle)
+	after := operatortest.ScrapeSeries(b, r.metrics)
+	n := sum(after, passes) - sum(before, passes)
+	b.ReportMetric((sum(after, "osk_reconcile_pass_seconds_sum")-sum(before, "osk_reconcile_pass_seconds_sum"))/n, "s-idle-pass")
+	b.ReportMetric((sum(after, "osk_api_writes_total")-sum(before, "osk_api_writes_total"))/n, "writes-idle-pass")
+	b.ReportMetric((sum(after, "osk_api_requests_total")-sum(before, "osk_api_requests_total"))/n, "requests-idle-pass")
+	b.Logf("%.0f idle passes; requests: %s", n, delta(before, after, "osk_api_requests_total"))
+}
+
+// addNode adds a compute node and measures until every DaemonSet that
+// selects it runs a ready pod on it.
+func (r *run) addNode() {
+	b := r.b
+	t := topology()
+	t.Compute++
+	nodes := t.Nodes(r.env.Sandbox.Binaries().KubernetesVersion())
+	node := nodes[t.ControlPlane+t.Compute-1]
+	before := operatortest.ScrapeSeries(b, r.metrics)
+	if err := r.c.Create(b.Context(), node); err != nil {
+		b.Fatalf("adding node %s: %v", node.Name, err)
+	}
+	sandboxtest.Eventually(b, coverTimeout, "node "+node.Name+" to be ready", func(ctx context.Context) error {
+		got := &corev1.Node{}
+		if err := r.c.Get(ctx, client.ObjectKeyFromObject(node), got); err != nil {
+			return err
+		}
+		if !sandbox.NodeReady(got) {
+			return fmt.Errorf("not ready")
+		}
+		return nil
+	})
+	ready := time.Now()
+	var selecting []string
+	sandboxtest.Eventually(b, coverTimeout, "every DaemonSet to cover "+node.Name, func(ctx context.Context) error {
+		var err error
+		selecting, err = r.uncovered(ctx, node)
+		return err
+	})
+	b.ReportMetric(time.Since(ready).Seconds(), "s-node-covered")
+	time.Sleep(settle)
+	after := operatortest.ScrapeSeries(b, r.metrics)
+	b.ReportMetric(sum(after, "osk_api_writes_total")-sum(before, "osk_api_writes_total"), "writes-node-added")
+	b.ReportMetric(sum(after, "osk_reconcile_pass_seconds_count")-sum(before, "osk_reconcile_pass_seconds_count"), "passes-node-added")
+	b.Logf("node %s covered by %d DaemonSets: %s; writes: %s", node.Name, len(selecting), strings.Join(selecting, ", "),
+		delta(before, after, "osk_api_writes_total"))
+}
+
+// uncovered returns the DaemonSets of the deployment that select node,
+// or an error naming one without a ready pod on it.
+func (r *run) uncovered(ctx context.Context, node *corev1.Node) ([]string, error) {
+	sets := &appsv1.DaemonSetList{}
+	if err := r.c.List(ctx, sets, client.InNamespace(r.d.Namespace)); err != nil {
+		return nil, err
+	}
+	pods := &corev1.PodList{}
+	if err := r.c.List(ctx, pods, client.InNamespace(r.d.Namespace), client.MatchingFields{"spec.nodeName": node.Name}); err != nil {
+		return nil, err
+	}
+	var selecting []string
+	for _, ds := range sets.Items {
+		if !labels.SelectorFromSet(ds.Spec.Template.Spec.NodeSelector).Matches(labels.Set(node.Labels)) {
+			continue
+		}
+		selecting = append(selecting, ds.Name)
+		if !slices.ContainsFunc(pods.Items, func(p corev1.Pod) bool { return ownedBy(&p, &ds) && podReady(&p) }) {
+			return nil, fmt.Errorf("DaemonSet %s has no ready pod on %s", ds.Name, node.Name)
+		}
+	}
+	if len(selecting) == 0 {
+		return nil, fmt.Errorf("no DaemonSet selects %s", node.Name)
+	}
+	return selecting, nil
+}
+
+// removeNode deletes the added node and measures until every DaemonSet
+// counts it out.
+func (r *run) removeNode() {
+	b := r.b
+	t := topology()
+	name := fmt.Sprintf("compute-%d", t.Compute)
+	before := operatortest.ScrapeSeries(b, r.metrics)
+	start := time.Now()
+	if err := r.c.Delete(b.Context(), nodeNamed(name)); err != nil {
+		b.Fatalf("removing node %s: %v", name, err)
+	}
+	sandboxtest.Eventually(b, coverTimeout, "every DaemonSet to count "+name+" out", func(ctx context.Context) error {
+		pods := &corev1.PodList{}
+		if err := r.c.List(ctx, pods, client.InNamespace(r.d.Namespace), client.MatchingFields{"spec.nodeName": name}); err != nil {
+			return err
+		}
+		if len(pods.Items) > 0 {
+			return fmt.Errorf("%d pods still on %s", len(pods.Items), name)
+		}
+		return nil
+	})
+	b.ReportMetric(time.Since(start).Seconds(), "s-node-removed")
+	time.Sleep(settle)
+	after := operatortest.ScrapeSeries(b, r.metrics)
+	b.ReportMetric(sum(after, "osk_api_writes_total")-sum(before, "osk_api_writes_total"), "writes-node-removed")
+}
+
+func nodeNamed(name string) *corev1.Node {
+	n := &corev1.Node{}
+	n.Name = name
+	return n
+}
+
+func ownedBy(p *corev1.Pod, ds *appsv1.DaemonSet) bool {
+	return slices.ContainsFunc(p.OwnerReferences, func(o metav1.OwnerReference) bool { return o.UID == ds.UID })
+}
+
+func podReady(p *corev1.Pod) bool {
+	return slices.ContainsFunc(p.Status.Conditions, func(c corev1.PodCondition) bool {
+		return c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue
+	})
+}
+
+// sum adds the samples of a metric, whatever their labels.
+func sum(series map[string]float64, name string) float64 {
+	var s float64
+	for k, v := range series {
+		if k == name || strings.HasPrefix(k, name+"{") {
+			s += v
+		}
+	}
+	return s
+}
+
+// delta lists how each series of a metric grew, largest first.
+func delta(before, after map[string]float64, name string) string {
+	var out []string
+	for k, v := range after {
+		if d := v - before[k]; d > 0 && strings.HasPrefix(k, name+"{") {
+			out = append(out, fmt.Sprintf("%s %.0f", strings.TrimPrefix(k, name), d))
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(out, "; ")
+}
