@@ -77,6 +77,9 @@ func Decide(in Input) *Plan {
 		obs[k] = Observe(o, in.Live[k], in.Pods)
 	}
 	p := &Plan{Services: map[string]v1.ServiceStatus{}, Total: len(in.Needs)}
+	// Objects of no service are the deployment's own (the NetworkPolicy
+	// that isolates its pods): no step waits for them, and they come first.
+	p.Apply = append(p.Apply, steps[""]...)
 	for _, svc := range order(in.Needs) {
 		st := planStep(in.Needs, obs, p, svc, steps[svc])
 		p.Services[svc] = st

@@ -128,3 +128,18 @@ func TestObserveRollout(t *testing.T) {
 		}
 	}
 }
+
+// TestDeploymentWideObjectsComeFirst checks that an object of no service
+// (the NetworkPolicy that isolates the deployment's pods) is applied on
+// the first pass, before any step, although no step lists it.
+func TestDeploymentWideObjectsComeFirst(t *testing.T) {
+	deny := service("", "deny-ingress")
+	in := lifecycle.Input{
+		Objects: []client.Object{service("database", "mariadb"), deny},
+		Needs:   map[string][]string{"database": nil},
+		Live:    map[render.Key]client.Object{},
+	}
+	if got := names(lifecycle.Decide(in).Apply); got != "Service/deny-ingress Service/mariadb" {
+		t.Errorf("first pass applies %q, want the deployment-wide object first", got)
+	}
+}

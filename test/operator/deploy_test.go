@@ -10,6 +10,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/oskproject/osk/api/v1alpha1"
@@ -34,6 +35,20 @@ func TestComputeReachesApplied(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkJobOrder(t, listJobs(t, c, ns), res.Needs)
+	checkEverythingApplied(t, c, res.Objects)
+}
+
+// checkEverythingApplied fails on any rendered object the cluster does
+// not hold once the deployment is APPLIED.
+func checkEverythingApplied(t *testing.T, c client.Client, objs []client.Object) {
+	t.Helper()
+	for _, o := range objs {
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(o.GetObjectKind().GroupVersionKind())
+		if err := c.Get(t.Context(), client.ObjectKeyFromObject(o), u); err != nil {
+			t.Errorf("%s %s is rendered but not in the cluster: %v", u.GetKind(), o.GetName(), err)
+		}
+	}
 }
 
 func labelNode(t *testing.T, c client.Client, node, key, value string) {
