@@ -78,10 +78,12 @@ const ConfFile = "ceph.conf"
 func Placeholder(secret, key string) string { return "OSK_PLACEHOLDER_" + secret + "_" + key }
 
 // Conf writes ceph.conf for a client of the cluster: where the monitors
-// are, and cephx everywhere.
+// are, cephx everywhere, and the client's keyring where KeyringFile puts
+// it (Ceph's default, written out).
 func Conf(fsid, monHost string) []byte {
 	return []byte(fmt.Sprintf("[global]\nfsid = %s\nmon host = %s\n"+
-		"auth cluster required = cephx\nauth service required = cephx\nauth client required = cephx\n", fsid, monHost))
+		"auth cluster required = cephx\nauth service required = cephx\nauth client required = cephx\n"+
+		"keyring = /etc/ceph/$cluster.$name.keyring\n", fsid, monHost))
 }
 
 // Keyring writes the keyring of one client.
