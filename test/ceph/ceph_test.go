@@ -78,7 +78,7 @@ func TestOpenStackOnCeph(t *testing.T) {
 func checkSecretComplete(t *testing.T, c *cloudtest.Cloud, data map[string][]byte) {
 	t.Helper()
 	for svc, keys := range c.Result.Ceph {
-		if p := cephkeys.Check(data, keys); len(p) > 0 && svc != "object-storage" && svc != "telemetry-metric" {
+		if p := cephkeys.Check(data, keys); len(p) > 0 {
 			t.Errorf("%s: %s", svc, cephkeys.Summary("openstack-ceph-keys", p))
 		}
 	}
