@@ -25,6 +25,18 @@ echo $! >"$(dirname "$state")/operator.pid"
 
 echo "== deploying $example"
 kubectl create namespace openstack --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+# The sandbox runs no Ceph: a stand-in Ceph Secret (documentation
+# addresses, fresh keys in cephx format that no cluster knows) lets the
+# Ceph clients start. See the README's Ceph section for its keys.
+cephx() { { printf '\001\000'; head -c 8 /dev/zero; printf '\020\000'; head -c 16 /dev/urandom; } | base64; }
+if ! kubectl -n openstack get secret openstack-ceph-keys >/dev/null 2>&1; then
+  args=(--from-literal=fsid=7e1d2f0a-3b4c-4d5e-8f60-718293a4b5c6 --from-literal=mon-host=192.0.2.10:6789
+    --from-literal=rgw-internal-url=http://192.0.2.20:8080)
+  for role in images volumes vms backup metrics; do args+=(--from-literal=pool.$role=$role); done
+  for client in glance cinder cinder-backup gnocchi; do args+=(--from-literal=client.$client.key="$(cephx)"); done
+  kubectl -n openstack create secret generic openstack-ceph-keys "${args[@]}" >/dev/null
+  kubectl -n openstack label secret openstack-ceph-keys osk.dev/ceph-keys=true >/dev/null
+fi
 name=$(kubectl apply -n openstack -f "$example" -o jsonpath='{.metadata.name}')
 
 start=$SECONDS last=

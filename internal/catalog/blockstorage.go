@@ -1,13 +1,19 @@
 package catalog
 
 import (
+	"slices"
+
 	v1 "github.com/oskproject/osk/api/v1alpha1"
+	"github.com/oskproject/osk/internal/cephkeys"
 )
 
 // CephSecretUUID is the libvirt secret that holds the Ceph key of cinder's
 // client on compute nodes: cinder.conf's [ceph] rbd_secret_uuid, which
-// cinder hands to nova with every attachment, and nova.conf's [libvirt]
-// rbd_secret_uuid must name the same secret.
+// cinder hands to nova with every attachment (with its user, client.cinder;
+// both win over nova.conf's), and nova.conf's [libvirt] rbd_secret_uuid,
+// which instance disks use with the same user. One key and one libvirt
+// secret serve both; nova-compute's libvirt-secret container keeps it
+// defined.
 const CephSecretUUID = "457eb676-33da-42ec-9a8c-9293d545c337"
 
 const (
@@ -23,14 +29,17 @@ const (
 func blockStorage() *Service {
 	api, uwsgi := wsgiAPI("cinder", "api", 8776, "cinder-wsgi", cinderConf, httpProbe("/"))
 	volume, backup := daemon("cinder", "volume"), daemon("cinder", "backup")
+	volume.Reads = append(volume.Reads, cephReads(cephkeys.ClientCinder)...)
+	// The backup service reads the volumes it backs up as cinder and
+	// writes the backup pool as cinder-backup.
+	backup.Reads = append(backup.Reads, cephReads(cephkeys.ClientCinder, cephkeys.ClientCinderBackup)...)
 	for _, c := range []*Component{&volume, &backup} {
-		c.Volumes = []Volume{cephVolume}
 		c.Reads = append(c.Reads, cinderRootwrap)
 		c.Privileges = &Privileges{Root: true, Capabilities: []string{"CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"},
 			Why: "converts images with qemu-img and changes the owner of volume files through rootwrap (sudo) as root, " +
 				"which needs sudo's user switch and root's file access, not the host"}
 	}
-	backup.When = func(c *Context) bool { return c.Features.Cinder.Backup }
+	backup.When = cinderBackup
 	return &Service{
 		Name:         "block-storage",
 		Project:      "cinder",
@@ -55,7 +64,7 @@ func blockStorage() *Service {
 		Keystone: &Keystone{User: true, Endpoints: []Endpoint{
 			{Type: "volumev3", Name: "cinderv3", Component: "api", Path: "/v3/$(project_id)s", Host: "cinder"},
 		}},
-		Config: []ConfigFile{
+		Config: append([]ConfigFile{
 			mainFile("cinder", v1.OsloFile{
 				"DEFAULT": {
 					"api_paste_config":            openstackEtc + "/cinder/api-paste.ini",
@@ -84,12 +93,15 @@ func blockStorage() *Service {
 				"exec_dirs":    openstackBin + ",/usr/local/sbin,/usr/local/bin,/usr/sbin,/usr/bin,/sbin,/bin",
 				"use_syslog":   "false",
 			}}},
-		},
+		}, slices.Concat(cephFiles(always, cephkeys.ClientCinder), cephFiles(cinderBackup, cephkeys.ClientCinderBackup)[1:])...),
 		Components: []Component{api, rpcServer(daemon("cinder", "scheduler"), "cinder-scheduler", "/etc/cinder/"+cinderConf, "cinder-scheduler"), volume, backup},
 		Jobs:       []Job{dbSync("cinder", cinderManage("db", "sync")...)},
 		Features:   cinderFeatures(uwsgi.Name),
 	}
 }
+
+// cinderBackup says whether cinder-backup runs.
+func cinderBackup(c *Context) bool { return c.Features.Cinder.Backup }
 
 // cinderManage is a cinder-manage command reading cinder.conf.
 func cinderManage(args ...string) []string {
@@ -122,20 +134,19 @@ func cinderFeatures(uwsgi string) func(c *Context, f Files) {
 			"volume_driver":                    "cinder.volume.drivers.rbd.RBDDriver",
 			"volume_backend_name":              "ceph",
 			"backend_host":                     "cinder-volume",
-			"rbd_pool":                         "volumes",
-			"rbd_user":                         "cinder",
-			"rbd_ceph_conf":                    "/etc/ceph/ceph.conf",
+			"rbd_pool":                         c.Ceph(cephkeys.Pool(cephkeys.RoleVolumes)),
+			"rbd_user":                         cephkeys.ClientCinder,
+			"rbd_ceph_conf":                    cephDir + "/" + cephkeys.ConfFile,
 			"rbd_secret_uuid":                  CephSecretUUID,
 			"report_discard_supported":         "true",
 			"rbd_flatten_volume_from_snapshot": "false",
 		})
 		if c.Features.Cinder.Backup {
-			// The cinder client needs access to the backup pool too.
 			setAll(f, cinderConf, "DEFAULT", map[string]string{
 				"backup_driver":    "cinder.backup.drivers.ceph.CephBackupDriver",
-				"backup_ceph_conf": "/etc/ceph/ceph.conf",
-				"backup_ceph_user": "cinder",
-				"backup_ceph_pool": "backup",
+				"backup_ceph_conf": cephDir + "/" + cephkeys.ConfFile,
+				"backup_ceph_user": cephkeys.ClientCinderBackup,
+				"backup_ceph_pool": c.Ceph(cephkeys.Pool(cephkeys.RoleBackup)),
 			})
 		}
 		if c.Enabled("key-manager") {

@@ -182,11 +182,10 @@ type Endpoint struct {
 	Path string
 	// Host is the public host name's first label. Defaults to Name.
 	Host string
-	// Port, for APIs served outside osk (Ceph's RADOS gateway), is the
-	// port of InternalHost.
-	Port int32
-	// InternalHost, for APIs served outside osk, is their cluster DNS name.
-	InternalHost string
+	// InternalURL, for APIs served outside osk (Ceph's RADOS gateway,
+	// whose URL is in the Ceph Secret), is their internal base URL,
+	// without Path.
+	InternalURL func(c *Context) string
 }
 
 // ConfigFile is one configuration file of a service.
@@ -204,6 +203,8 @@ type ConfigFile struct {
 	Format Format
 	// Generate writes a file of FormatRaw from the deployment.
 	Generate func(c *Context) []byte
+	// When decides whether the service has the file; nil means always.
+	When func(c *Context) bool
 }
 
 // Format is how a configuration file is written.
@@ -512,8 +513,6 @@ const (
 	VolumeHostPath VolumeKind = "hostpath"
 	// VolumeEmpty is scratch space that lives with the pod.
 	VolumeEmpty VolumeKind = "empty"
-	// VolumeCephKeys is the Secret with the Ceph client configuration.
-	VolumeCephKeys VolumeKind = "ceph-keys"
 	// VolumeSecret is a Secret of the deployment, named by Source.
 	VolumeSecret VolumeKind = "secret"
 )
@@ -655,6 +654,11 @@ type Context struct {
 	Namespace string
 	// Enabled reports whether a service runs in this deployment.
 	Enabled func(service string) bool
+	// Ceph returns one key of the Ceph Secret (see internal/cephkeys):
+	// its value, or offline a placeholder naming it. The renderer records
+	// which keys each service reads, and the operator holds a service
+	// until every key it reads is present and well-formed.
+	Ceph func(key string) string
 }
 
 // Host returns the cluster DNS name of a component's Service.

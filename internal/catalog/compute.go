@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	v1 "github.com/oskproject/osk/api/v1alpha1"
+	"github.com/oskproject/osk/internal/cephkeys"
 )
 
 const novaConf = "nova.conf"
@@ -37,7 +38,7 @@ func compute() *Service {
 		Keystone: &Keystone{User: true, Endpoints: []Endpoint{
 			{Type: "compute", Name: "nova", Component: "api", Path: "/v2.1"},
 		}},
-		Config: []ConfigFile{
+		Config: append([]ConfigFile{
 			mainFile("nova", v1.OsloFile{
 				"DEFAULT": {
 					"compute_driver": "libvirt.LibvirtDriver", "instances_path": "/var/lib/nova/instances",
@@ -71,7 +72,7 @@ func compute() *Service {
 				Wire{Kind: WireMetadataProxy, Section: "neutron"},
 			)),
 			apiUWSGI, metaUWSGI,
-		},
+		}, cephFiles(novaCeph, cephkeys.ClientCinder)...),
 		Components: []Component{
 			api, metadata,
 			rpcServer(daemon("nova", "scheduler"), "nova-scheduler", "/etc/nova/"+novaConf, "scheduler"),
@@ -111,9 +112,9 @@ func novaCompute() Component {
 	c.Privileges.HostPID = true
 	// nova-compute reaches the database through the conductor only.
 	c.NoDatabase = true
-	c.Volumes = append(append([]Volume(nil), computeHostVolumes...), withWhen(cephVolume, func(ctx *Context) bool {
-		return ctx.Features.Nova.ImagesBackend == v1.ImagesCeph || ctx.Enabled("block-storage")
-	}))
+	c.Volumes = append([]Volume(nil), computeHostVolumes...)
+	c.Reads = append(c.Reads, cephReads(cephkeys.ClientCinder)...)
+	c.Sidecars = []Container{libvirtSecret()}
 	c.Probe = processProbe("nova-compute")
 	// Instances that ran when the node went down start again with it.
 	c.Layer = map[string]v1.OsloFile{novaConf: {"DEFAULT": {"resume_guests_state_on_host_boot": "true"}}}
@@ -132,6 +133,60 @@ func novaCompute() Component {
 	return c
 }
 
+// novaCeph says whether nova-compute is a Ceph client: its disks are in
+// Ceph, or it attaches cinder's volumes.
+func novaCeph(c *Context) bool {
+	return c.Features.Nova.ImagesBackend == v1.ImagesCeph || c.Enabled("block-storage")
+}
+
+// libvirtSecret keeps the libvirt secret CephSecretUUID defined with
+// cinder's key, in nova-compute's pods: libvirt authenticates to Ceph
+// with it for instance disks and volume attachments. It sets the value
+// when it starts (a rotated key rolls the pod) and defines the secret
+// again whenever libvirtd has lost it (a restarted libvirtd).
+func libvirtSecret() Container {
+	return Container{
+		Name: "libvirt-secret",
+		Command: []string{"python3", "-c", libvirtSecretScript, "qemu+unix:///system", CephSecretUUID,
+			cephkeys.ClientCinder, cephDir + "/" + cephkeys.KeyringFile(cephkeys.ClientCinder)},
+		Privileges: &Privileges{Root: true,
+			Why: "defines a libvirt secret through the host's libvirt socket, which only root may open"},
+		When: novaCeph,
+	}
+}
+
+// libvirtSecretScript defines a private ceph secret in libvirt and sets
+// its value from a keyring: python3 -c script <uri> <uuid> <client>
+// <keyring>. It checks every 30 s that the secret still exists.
+const libvirtSecretScript = `import base64, sys, time
+import libvirt
+uri, uuid, client, keyring = sys.argv[1:5]
+xml = ("<secret ephemeral='no' private='yes'><uuid>%s</uuid>"
+       "<usage type='ceph'><name>client.%s secret</name></usage></secret>" % (uuid, client))
+def key():
+    for line in open(keyring):
+        k, _, v = line.partition("=")
+        if k.strip() == "key":
+            return base64.b64decode(v.strip())
+    raise SystemExit("no key in " + keyring)
+value, done = key(), False
+while True:
+    try:
+        conn = libvirt.open(uri)
+        try:
+            secret = conn.secretLookupByUUIDString(uuid)
+        except libvirt.libvirtError:
+            secret, done = conn.secretDefineXML(xml), False
+        if not done:
+            secret.setValue(value)
+            done = True
+            print("libvirt secret %s holds the key of client.%s" % (uuid, client), flush=True)
+        conn.close()
+    except libvirt.libvirtError as e:
+        print("libvirt: %s" % e, file=sys.stderr, flush=True)
+    time.sleep(30)
+`
+
 func novaFeatures(c *Context, f Files) {
 	n := c.Features.Nova
 	wsgiModuleSince(c, f, uwsgiFile("nova", "api"), "epoxy", "nova.wsgi.osapi_compute:application")
@@ -141,14 +196,17 @@ func novaFeatures(c *Context, f Files) {
 	f.Set(novaConf, "DEFAULT", "disk_allocation_ratio", n.AllocationRatios.Disk)
 	if n.ImagesBackend == v1.ImagesCeph {
 		f.Set(novaConf, "libvirt", "images_type", "rbd")
-		f.Set(novaConf, "libvirt", "images_rbd_pool", "vms")
-		f.Set(novaConf, "libvirt", "images_rbd_ceph_conf", "/etc/ceph/ceph.conf")
-		f.Set(novaConf, "libvirt", "rbd_user", "nova")
+		f.Set(novaConf, "libvirt", "images_rbd_pool", c.Ceph(cephkeys.Pool(cephkeys.RoleVMs)))
+		f.Set(novaConf, "libvirt", "images_rbd_ceph_conf", cephDir+"/"+cephkeys.ConfFile)
 	} else {
 		f.Set(novaConf, "libvirt", "images_type", "qcow2")
 	}
-	if c.Enabled("block-storage") {
+	if novaCeph(c) {
+		// Disks and volume attachments: one user, one libvirt secret.
+		f.Set(novaConf, "libvirt", "rbd_user", cephkeys.ClientCinder)
 		f.Set(novaConf, "libvirt", "rbd_secret_uuid", CephSecretUUID)
+	}
+	if c.Enabled("block-storage") {
 		f.Set(novaConf, "cinder", "catalog_info", "volumev3:cinderv3:internalURL")
 	}
 	f.Set(novaConf, "vnc", "enabled", fmt.Sprint(n.Console == v1.ConsoleNoVNC))

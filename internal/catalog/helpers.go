@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	v1 "github.com/oskproject/osk/api/v1alpha1"
+	"github.com/oskproject/osk/internal/cephkeys"
 )
 
 // openstackBin is where the OpenStack-Helm images keep the services'
@@ -184,14 +185,34 @@ func backend(b v1.NeutronBackend) func(c *Context) bool {
 	return func(c *Context) bool { return c.Features.Neutron.Backend == b }
 }
 
-// cephVolume mounts the Ceph client configuration and keyrings.
-var cephVolume = Volume{Name: "ceph", Kind: VolumeCephKeys, MountPath: "/etc/ceph"}
-
-// withWhen returns a copy of a volume mounted only when when says so.
-func withWhen(v Volume, when func(c *Context) bool) Volume {
-	v.When = when
-	return v
+// cephFiles are the Ceph files of a service whose consumers are
+// clients: ceph.conf and one keyring per client, in /etc/ceph, from the
+// Ceph Secret; present when uses says so. Each component reads ceph.conf
+// and only the keyrings it names, so a rotated key rolls only its readers.
+func cephFiles(uses func(c *Context) bool, clients ...string) []ConfigFile {
+	out := []ConfigFile{{Name: cephkeys.ConfFile, Dir: cephDir, Format: FormatRaw, When: uses,
+		Generate: func(c *Context) []byte { return cephkeys.Conf(c.Ceph(cephkeys.FSID), c.Ceph(cephkeys.MonHost)) }}}
+	for _, client := range clients {
+		out = append(out, ConfigFile{Name: cephkeys.KeyringFile(client), Dir: cephDir, Format: FormatRaw, When: uses,
+			Generate: func(c *Context) []byte { return cephkeys.Keyring(client, c.Ceph(cephkeys.ClientKey(client))) }})
+	}
+	return out
 }
+
+// cephReads are the Ceph files a component of clients reads.
+func cephReads(clients ...string) []string {
+	out := []string{cephkeys.ConfFile}
+	for _, c := range clients {
+		out = append(out, cephkeys.KeyringFile(c))
+	}
+	return out
+}
+
+// cephDir is where Ceph's libraries look for ceph.conf and keyrings.
+const cephDir = "/etc/ceph"
+
+// always is a When that is always true.
+func always(*Context) bool { return true }
 
 // uwsgiFile is the name of the uWSGI file of a project's API component.
 func uwsgiFile(project, component string) string {

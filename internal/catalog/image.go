@@ -1,6 +1,9 @@
 package catalog
 
-import v1 "github.com/oskproject/osk/api/v1alpha1"
+import (
+	v1 "github.com/oskproject/osk/api/v1alpha1"
+	"github.com/oskproject/osk/internal/cephkeys"
+)
 
 func image() *Service {
 	return &Service{
@@ -20,7 +23,7 @@ func image() *Service {
 		Keystone: &Keystone{User: true, Endpoints: []Endpoint{
 			{Type: "image", Name: "glance", Component: "api"},
 		}},
-		Config: []ConfigFile{{
+		Config: append([]ConfigFile{{
 			Name: "glance-api.conf",
 			Dir:  "/etc/glance",
 			Defaults: v1.OsloFile{
@@ -34,7 +37,7 @@ func image() *Service {
 				// No WireCache: Glance does not use oslo.cache.
 				{Kind: WireAuthToken}, {Kind: WireLogging},
 			},
-		}},
+		}}, cephFiles(glanceFile(false), cephkeys.ClientGlance)...),
 		Components: []Component{{
 			Name:    "api",
 			Kind:    Deployment,
@@ -47,9 +50,8 @@ func image() *Service {
 			// glance-api stops at once on SIGTERM: the drain is all the grace
 			// its requests get.
 			DrainSeconds: drainSeconds,
-			Reads:        []string{"glance-api.conf"},
+			Reads:        append([]string{"glance-api.conf"}, cephReads(cephkeys.ClientGlance)...),
 			Volumes: []Volume{
-				withWhen(cephVolume, glanceFile(false)),
 				{Name: "images", Kind: VolumePersistent, MountPath: "/var/lib/glance/images", Size: "50Gi", When: glanceFile(true)},
 			},
 			Workers: &Option{File: "glance-api.conf", Section: "DEFAULT", Key: "workers"},
@@ -74,9 +76,9 @@ func image() *Service {
 			f.Set(file, "DEFAULT", "show_image_direct_url", "true")
 			f.Set(file, "glance_store", "stores", "rbd,http")
 			f.Set(file, "glance_store", "default_store", "rbd")
-			f.Set(file, "glance_store", "rbd_store_pool", "images")
-			f.Set(file, "glance_store", "rbd_store_user", "glance")
-			f.Set(file, "glance_store", "rbd_store_ceph_conf", "/etc/ceph/ceph.conf")
+			f.Set(file, "glance_store", "rbd_store_pool", c.Ceph(cephkeys.Pool(cephkeys.RoleImages)))
+			f.Set(file, "glance_store", "rbd_store_user", cephkeys.ClientGlance)
+			f.Set(file, "glance_store", "rbd_store_ceph_conf", cephDir+"/"+cephkeys.ConfFile)
 		},
 	}
 }

@@ -1,6 +1,9 @@
 package catalog
 
-import v1 "github.com/oskproject/osk/api/v1alpha1"
+import (
+	v1 "github.com/oskproject/osk/api/v1alpha1"
+	"github.com/oskproject/osk/internal/cephkeys"
+)
 
 const (
 	rgwKeystoneConf = "rgw-keystone.conf"
@@ -27,10 +30,8 @@ func objectStorage() *Service {
 		UpgradeOrder: 12,
 		Keystone: &Keystone{User: true, Endpoints: []Endpoint{{
 			Type: "object-store", Name: "swift", Host: "swift", Path: "/swift/v1/AUTH_$(project_id)s",
-			// Rook's Service of the RADOS gateway of the "openstack-store"
-			// object store; 8080 is the store's gateway.port.
-			InternalHost: "rook-ceph-rgw-openstack-store.rook-ceph.svc",
-			Port:         8080,
+			// The gateway's URL, from the Ceph Secret.
+			InternalURL: func(c *Context) string { return c.Ceph(cephkeys.RGWInternalURL) },
 		}}},
 		Config: []ConfigFile{{
 			Name: rgwKeystoneConf,

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	v1 "github.com/oskproject/osk/api/v1alpha1"
+	"github.com/oskproject/osk/internal/cephkeys"
 )
 
 const (
@@ -41,12 +42,13 @@ func telemetryMetric() *Service {
 	// "connection" key.
 	indexer := databaseURLEnv("gnocchi", "gnocchi", "indexer", "url")
 	for _, c := range []*Component{&api, &metricd} {
-		c.Volumes = []Volume{cephVolume}
+		c.Reads = append(c.Reads, cephReads(cephkeys.ClientGnocchi)...)
 		c.Env = append(c.Env, indexer...)
 		c.Connects = []Connect{ConnectDatabase}
 	}
 	upgrade := dbSync("gnocchi", oslo("gnocchi-upgrade", "/etc/gnocchi", gnocchiConf)...)
-	upgrade.Volumes, upgrade.Env, upgrade.Connects = []Volume{cephVolume}, indexer, []Connect{ConnectDatabase}
+	upgrade.Reads = append(upgrade.Reads, cephReads(cephkeys.ClientGnocchi)...)
+	upgrade.Env, upgrade.Connects = indexer, []Connect{ConnectDatabase}
 	return &Service{
 		Name:        "telemetry-metric",
 		Project:     "gnocchi",
@@ -57,21 +59,24 @@ func telemetryMetric() *Service {
 		Keystone: &Keystone{User: true, Endpoints: []Endpoint{
 			{Type: "metric", Name: "gnocchi", Component: "api"},
 		}},
-		Config: []ConfigFile{
+		Config: append([]ConfigFile{
 			mainFile("gnocchi", v1.OsloFile{
 				"api": {"auth_mode": "keystone"},
 				"storage": {
 					"driver":        "ceph",
-					"ceph_pool":     "gnocchi",
-					"ceph_username": "gnocchi",
-					"ceph_conffile": "/etc/ceph/ceph.conf",
+					"ceph_username": cephkeys.ClientGnocchi,
+					"ceph_conffile": cephDir + "/" + cephkeys.ConfFile,
+					"ceph_keyring":  cephDir + "/" + cephkeys.KeyringFile(cephkeys.ClientGnocchi),
 				},
 				// No WireLogging: Gnocchi logs with daiquiri, to standard
 				// error unless given a log file, and has no use_stderr.
 			}, []Wire{{Kind: WireAuthToken}}),
 			uwsgi,
-		},
+		}, cephFiles(always, cephkeys.ClientGnocchi)...),
 		Components: []Component{api, metricd},
+		Features: func(c *Context, f Files) {
+			f.Set(gnocchiConf, "storage", "ceph_pool", c.Ceph(cephkeys.Pool(cephkeys.RoleMetrics)))
+		},
 		// gnocchi-upgrade creates the index and the storage objects.
 		Jobs: []Job{upgrade},
 	}

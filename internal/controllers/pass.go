@@ -41,6 +41,8 @@ type pass struct {
 	decided *lifecycle.Plan
 	// galera is the Galera cluster's record, nil without a database.
 	galera *galeraView
+	// ceph is what the Ceph Secret means for the deployment.
+	ceph cephVerdict
 }
 
 // render validates the spec and renders it with the deployment's
@@ -58,8 +60,15 @@ func (p *pass) render(ctx context.Context) bool {
 		return false
 	}
 	p.creds = credentials.NewStore(secrets.Items)
+	cephName := spec.Spec.Features.Ceph.KeysSecret
+	cephSecret, err := p.readCephKeys(ctx, cephName)
+	if err != nil {
+		p.fail(v1.ConditionReady, "ReconcileError", err.Error())
+		return false
+	}
 	opts := p.r.Render
 	opts.Credentials = p.creds
+	opts.Ceph = cephData(cephSecret)
 	from, errs := upgradingFrom(p.d)
 	if len(errs) > 0 {
 		p.fail(v1.ConditionSpecValid, "InvalidUpgrade", errs.ToAggregate().Error())
@@ -72,6 +81,7 @@ func (p *pass) render(ctx context.Context) bool {
 		return false
 	}
 	p.result = res
+	p.ceph = judgeCephKeys(cephName, cephSecret, res.Ceph)
 	if from != "" {
 		p.fromRelease = from
 		fromOpts := opts
@@ -157,7 +167,7 @@ func (p *pass) plan(ctx context.Context) error {
 		p.planUpgrade(owned, pods.Items)
 		objects, needs = p.upgrade.Objects, p.upgrade.Needs
 	}
-	p.decided = lifecycle.Decide(lifecycle.Input{Objects: objects, Needs: needs, Live: owned, Pods: pods.Items})
+	p.decided = lifecycle.Decide(lifecycle.Input{Objects: objects, Needs: needs, Live: owned, Pods: pods.Items, Held: p.ceph.held})
 	p.galera = p.readGalera(ctx)
 	return nil
 }
@@ -217,6 +227,11 @@ func (p *pass) status() {
 		setCondition(p.d, v1.ConditionReady, metav1.ConditionFalse, "Applying", applying(pl))
 	}
 	p.upgradeStatus()
+	if p.ceph.none {
+		apimeta.RemoveStatusCondition(&s.Conditions, ConditionCephKeys)
+	} else {
+		setCondition(p.d, ConditionCephKeys, p.ceph.status, p.ceph.reason, p.ceph.message)
+	}
 	if p.galera != nil {
 		status, reason, msg := databaseCondition(*p.galera)
 		setCondition(p.d, ConditionDatabase, status, reason, msg)

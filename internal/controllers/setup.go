@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"fmt"
 	"maps"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -10,9 +11,11 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -20,10 +23,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	v1 "github.com/oskproject/osk/api/v1alpha1"
 	"github.com/oskproject/osk/internal/apply"
 	"github.com/oskproject/osk/internal/catalog"
+	"github.com/oskproject/osk/internal/cephkeys"
 	"github.com/oskproject/osk/internal/lifecycle"
 	"github.com/oskproject/osk/internal/render"
 )
@@ -63,7 +68,31 @@ func (r *OpenStackDeploymentReconciler) SetupWithManager(mgr ctrl.Manager, worke
 	// when what the deployment's status would say of a pod changes.
 	b = b.Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(deploymentOfPod),
 		builder.WithPredicates(predicate.Or[client.Object](troubleChanged(), tempestReported())))
-	return b.Complete(r)
+	ceph, err := cephKeysSource(mgr, r.deploymentsInNamespace)
+	if err != nil {
+		return err
+	}
+	return b.WatchesRawSource(ceph).Complete(r)
+}
+
+// cephKeysSource watches the Ceph Secrets (labelled
+// cephkeys.LabelWatched=true), which are not osk's and so not in the
+// manager's cache, through a cache of their own: a change runs a pass
+// over the deployments of the Secret's namespace.
+func cephKeysSource(mgr ctrl.Manager, toDeployments handler.MapFunc) (source.Source, error) {
+	c, err := cache.New(mgr.GetConfig(), cache.Options{
+		Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper(),
+		ByObject: map[client.Object]cache.ByObject{
+			&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{cephkeys.LabelWatched: "true"})},
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating the cache of Ceph Secrets: %w", err)
+	}
+	if err := mgr.Add(c); err != nil {
+		return nil, fmt.Errorf("adding the cache of Ceph Secrets: %w", err)
+	}
+	return source.Kind[client.Object](c, &corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(toDeployments)), nil
 }
 
 // deploymentOfPod names the deployment a pod belongs to: every pod

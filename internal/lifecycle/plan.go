@@ -38,6 +38,10 @@ type Input struct {
 	// Pods are the deployment's pods; the status of an object that is not
 	// ready names the worst problem of its pods.
 	Pods []corev1.Pod
+	// Held are steps that wait for something outside the deployment (the
+	// Ceph Secret), by service, with what they wait for: none of their
+	// objects is applied, and what runs keeps running.
+	Held map[string]string
 }
 
 // Plan is what to do next and where the deployment stands.
@@ -81,7 +85,7 @@ func Decide(in Input) *Plan {
 	// that isolates its pods): no step waits for them, and they come first.
 	p.Apply = append(p.Apply, steps[""]...)
 	for _, svc := range order(in.Needs) {
-		st := planStep(in.Needs, obs, p, svc, steps[svc])
+		st := planStep(in, obs, p, svc, steps[svc])
 		p.Services[svc] = st
 		switch st.State {
 		case v1.ServiceReady:
@@ -166,7 +170,8 @@ func isWorkload(o client.Object) bool {
 }
 
 // planStep plans one service.
-func planStep(needs map[string][]string, obs observed, p *Plan, svc string, objs []client.Object) v1.ServiceStatus {
+func planStep(in Input, obs observed, p *Plan, svc string, objs []client.Object) v1.ServiceStatus {
+	needs := in.Needs
 	ps := split(objs)
 	base, jobs, late, workloads := ps.base, ps.jobs, ps.late, ps.workloads
 	st := v1.ServiceStatus{Total: int32(len(workloads))}
@@ -178,6 +183,10 @@ func planStep(needs map[string][]string, obs observed, p *Plan, svc string, objs
 	p.Workloads += len(workloads)
 	p.Healthy += int(st.Ready)
 
+	if why, held := in.Held[svc]; held {
+		st.State, st.Message = v1.ServiceWaiting, "waiting for "+why
+		return st
+	}
 	if waiting := unready(p, needs[svc], needs); len(waiting) > 0 {
 		st.State, st.Message = v1.ServiceWaiting, "waiting for "+strings.Join(waiting, ", ")
 		return st

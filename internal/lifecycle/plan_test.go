@@ -143,3 +143,28 @@ func TestDeploymentWideObjectsComeFirst(t *testing.T) {
 		t.Errorf("first pass applies %q, want the deployment-wide object first", got)
 	}
 }
+
+// TestDecideHeld checks that a held step applies nothing, says what it
+// waits for, and does not hold the steps that do not need it.
+func TestDecideHeld(t *testing.T) {
+	dbSvc, db := service("database", "mariadb"), deployment("database", "mariadb")
+	glSvc, gl := service("image", "glance"), deployment("image", "glance-api")
+	in := lifecycle.Input{
+		Objects: []client.Object{dbSvc, db, glSvc, gl},
+		Needs:   map[string][]string{"database": nil, "image": nil},
+		Live:    map[render.Key]client.Object{},
+		Held:    map[string]string{"image": "Secret openstack-ceph-keys (lacks fsid)"},
+	}
+	p := lifecycle.Decide(in)
+	if got, want := names(p.Apply), "Service/mariadb Deployment/mariadb"; got != want {
+		t.Errorf("applies %s, want %s", got, want)
+	}
+	st := p.Services["image"]
+	if st.State != v1.ServiceWaiting || st.Message != "waiting for Secret openstack-ceph-keys (lacks fsid)" {
+		t.Errorf("image: %s %q", st.State, st.Message)
+	}
+	in.Held = nil
+	if got := names(lifecycle.Decide(in).Apply); !strings.Contains(got, "Deployment/glance-api") {
+		t.Errorf("released, applies %s", got)
+	}
+}

@@ -65,7 +65,7 @@ func (fs fileSet) merge(overrides map[string]v1.OsloFile) {
 func (m *model) baseFiles(s *catalog.Service, ctx *catalog.Context) fileSet {
 	fs := fileSet{}
 	for _, cf := range s.Config {
-		if cf.Format == catalog.FormatRaw {
+		if cf.Format == catalog.FormatRaw || (cf.When != nil && !cf.When(ctx)) {
 			continue
 		}
 		f := oslo.New()
@@ -106,7 +106,7 @@ func (m *model) content(s *catalog.Service, ctx *catalog.Context, fs fileSet, re
 	out := map[string][]byte{}
 	for _, name := range reads {
 		cf, ok := s.File(name)
-		if !ok {
+		if !ok || (cf.When != nil && !cf.When(ctx)) {
 			continue
 		}
 		switch {

@@ -95,8 +95,11 @@ func (m *model) keystoneRegisterJob(s *catalog.Service) catalog.Job {
 
 // endpointSpec is "type|name|internal-url|public-url" for keystone-register.
 func (m *model) endpointSpec(s *catalog.Service, e catalog.Endpoint) string {
-	internal := fmt.Sprintf("http://%s:%d%s", e.InternalHost, e.Port, e.Path)
-	if e.Component != "" {
+	var internal string
+	switch {
+	case e.InternalURL != nil:
+		internal = strings.TrimSuffix(e.InternalURL(m.ctx), "/") + e.Path
+	case e.Component != "":
 		c, _ := s.Component(e.Component)
 		internal = m.ctx.InternalURL(s.Project, c.Name, c.Ports[0].Port, e.Path)
 	}

@@ -6,11 +6,13 @@ package render
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/oskproject/osk/api/v1alpha1"
 	"github.com/oskproject/osk/internal/catalog"
+	"github.com/oskproject/osk/internal/cephkeys"
 	"github.com/oskproject/osk/internal/defaulting"
 	"github.com/oskproject/osk/internal/release"
 	"github.com/oskproject/osk/internal/validation"
@@ -44,6 +46,9 @@ type Options struct {
 	// catalog.Upgrade), which the operator runs only while it upgrades
 	// the deployment to this release.
 	UpgradeSteps bool
+	// Ceph is the data of the Ceph Secret (features.ceph.keysSecret, see
+	// internal/cephkeys); nil renders placeholders naming its keys.
+	Ceph map[string][]byte
 }
 
 // Result is what a deployment renders to.
@@ -55,6 +60,10 @@ type Result struct {
 	// Needs lists, for each enabled service, the services that must be
 	// ready before it starts.
 	Needs map[string][]string
+	// Ceph lists, for each service that is a Ceph client, the keys of the
+	// Ceph Secret its objects carry, sorted: the operator holds the
+	// service until each is present and well-formed.
+	Ceph map[string][]string
 }
 
 // Render validates a deployment and renders it. The deployment is not
@@ -71,6 +80,7 @@ func Render(d *v1.OpenStackDeployment, opts Options) (*Result, error) {
 	}
 	m.upgradeSteps = opts.UpgradeSteps
 	for _, name := range m.enabled {
+		m.current = name
 		if err := m.renderService(m.service(name)); err != nil {
 			return nil, fmt.Errorf("rendering %s: %w", name, err)
 		}
@@ -87,7 +97,7 @@ func Render(d *v1.OpenStackDeployment, opts Options) (*Result, error) {
 	for _, name := range m.enabled {
 		needs[name] = m.service(name).Needs()
 	}
-	return &Result{Objects: m.objects, Services: m.enabled, Needs: needs}, nil
+	return &Result{Objects: m.objects, Services: m.enabled, Needs: needs, Ceph: m.cephKeys()}, nil
 }
 
 // model is one render in progress.
@@ -110,6 +120,11 @@ type model struct {
 	// NetworkPolicies.
 	clients []netClient
 	servers []netServer
+	// current is the service being rendered; cephRead holds the keys of
+	// the Ceph Secret each service read.
+	current  string
+	cephData map[string][]byte
+	cephRead map[string]map[string]bool
 }
 
 func newModel(d *v1.OpenStackDeployment, opts Options) (*model, error) {
@@ -117,7 +132,8 @@ func newModel(d *v1.OpenStackDeployment, opts Options) (*model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &model{d: d, cat: catalog.Default(), creds: opts.Credentials, byRole: map[string]map[string]bool{}}
+	m := &model{d: d, cat: catalog.Default(), creds: opts.Credentials, byRole: map[string]map[string]bool{},
+		cephData: opts.Ceph, cephRead: map[string]map[string]bool{}}
 	if m.creds == nil {
 		m.creds = Placeholders{}
 	}
@@ -125,6 +141,7 @@ func newModel(d *v1.OpenStackDeployment, opts Options) (*model, error) {
 	m.ctx = &catalog.Context{
 		Spec: &d.Spec, Features: &d.Spec.Features, Release: rel.Name, Namespace: d.Namespace,
 		Enabled: func(s string) bool { return m.on[s] },
+		Ceph:    m.ceph,
 	}
 	m.on = m.cat.EnabledServices(&d.Spec, m.ctx)
 	for name := range m.on {
@@ -153,4 +170,26 @@ func images(d *v1.OpenStackDeployment, rel release.Release, oskImage string) map
 func (m *model) service(name string) *catalog.Service {
 	s, _ := m.cat.Get(name)
 	return s
+}
+
+// ceph returns one key of the Ceph Secret, or offline a placeholder, and
+// notes that the service being rendered reads it.
+func (m *model) ceph(key string) string {
+	if m.cephRead[m.current] == nil {
+		m.cephRead[m.current] = map[string]bool{}
+	}
+	m.cephRead[m.current][key] = true
+	if m.cephData == nil {
+		return cephkeys.Placeholder(m.d.Spec.Features.Ceph.KeysSecret, key)
+	}
+	return strings.TrimSpace(string(m.cephData[key]))
+}
+
+// cephKeys lists the keys of the Ceph Secret each service read.
+func (m *model) cephKeys() map[string][]string {
+	out := map[string][]string{}
+	for svc, keys := range m.cephRead {
+		out[svc] = sortedKeys(keys)
+	}
+	return out
 }

@@ -19,12 +19,18 @@ func active(ctx *catalog.Context, vols []catalog.Volume) []catalog.Volume {
 	return out
 }
 
-// volumes are a pod's volumes: its configuration Secret and the catalog's.
+// volumes are a pod's volumes: its configuration Secret, of which the
+// node gets only the files the pod reads (a service's Secret may hold
+// keyrings and passwords its other components read), and the catalog's.
 func (m *model) volumes(owner string, ctx *catalog.Context, secret string, files map[string][]byte, vols []catalog.Volume, kind catalog.WorkloadKind) []corev1.Volume {
 	var out []corev1.Volume
 	if len(files) > 0 {
+		var items []corev1.KeyToPath
+		for _, name := range sortedKeys(files) {
+			items = append(items, corev1.KeyToPath{Key: secretKey(name), Path: secretKey(name)})
+		}
 		out = append(out, corev1.Volume{Name: "etc", VolumeSource: corev1.VolumeSource{
-			Secret: &corev1.SecretVolumeSource{SecretName: secret, DefaultMode: ptr[int32](0o440)}}})
+			Secret: &corev1.SecretVolumeSource{SecretName: secret, DefaultMode: ptr[int32](0o440), Items: items}}})
 	}
 	for _, v := range active(ctx, vols) {
 		var src corev1.VolumeSource
@@ -38,8 +44,6 @@ func (m *model) volumes(owner string, ctx *catalog.Context, secret string, files
 			src.HostPath = &corev1.HostPathVolumeSource{Path: v.Source, Type: ptr(corev1.HostPathDirectoryOrCreate)}
 		case catalog.VolumeEmpty:
 			src.EmptyDir = &corev1.EmptyDirVolumeSource{}
-		case catalog.VolumeCephKeys:
-			src.Secret = &corev1.SecretVolumeSource{SecretName: m.d.Spec.Features.Ceph.KeysSecret}
 		case catalog.VolumeSecret:
 			src.Secret = &corev1.SecretVolumeSource{SecretName: v.Source}
 		}

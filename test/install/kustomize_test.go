@@ -46,6 +46,7 @@ import (
 	"github.com/oskproject/osk/internal/poll"
 	"github.com/oskproject/osk/internal/sandbox"
 	"github.com/oskproject/osk/internal/sandbox/sandboxtest"
+	"github.com/oskproject/osk/internal/testing/cephtest"
 	"github.com/oskproject/osk/internal/testing/operatortest"
 	"github.com/oskproject/osk/internal/testing/proctest"
 )
@@ -224,6 +225,7 @@ func TestKustomizeInstall(t *testing.T) {
 		})
 
 		d := loadExample(t, "minimal", env.Namespace(t))
+		cephtest.Create(t, c, d.Namespace)
 		if err := c.Create(t.Context(), d); err != nil {
 			t.Fatalf("creating the minimal deployment: %v", err)
 		}

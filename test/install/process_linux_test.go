@@ -13,6 +13,7 @@ import (
 
 	v1 "github.com/oskproject/osk/api/v1alpha1"
 	"github.com/oskproject/osk/internal/sandbox/sandboxtest"
+	"github.com/oskproject/osk/internal/testing/cephtest"
 	"github.com/oskproject/osk/internal/testing/operatortest"
 	"github.com/oskproject/osk/internal/testing/proctest"
 )
@@ -96,6 +97,7 @@ func runOperatorProcess(b *testing.B, env *sandboxtest.Env, osk string) processR
 	p.WaitReady(b, "http://"+probeAddr+"/readyz")
 
 	d := loadExample(b, "compute", ns)
+	cephtest.Create(b, c, ns)
 	start := time.Now()
 	if err := c.Create(b.Context(), d); err != nil {
 		b.Fatalf("creating the compute deployment: %v", err)

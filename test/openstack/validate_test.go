@@ -106,6 +106,9 @@ func notOsloReason(key string) (string, bool) {
 	if strings.HasSuffix(key, "-uwsgi.ini") {
 		return "uWSGI's", true
 	}
+	if key == "ceph.conf" || (strings.HasPrefix(key, "ceph.client.") && strings.HasSuffix(key, ".keyring")) {
+		return "Ceph's client configuration and keyrings (test/ceph reads them with Ceph's libraries)", true
+	}
 	r, ok := notOslo[key]
 	return r, ok
 }

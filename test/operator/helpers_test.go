@@ -18,6 +18,7 @@ import (
 	"github.com/oskproject/osk/internal/manifest"
 	"github.com/oskproject/osk/internal/operator"
 	"github.com/oskproject/osk/internal/sandbox/sandboxtest"
+	"github.com/oskproject/osk/internal/testing/cephtest"
 	"github.com/oskproject/osk/internal/testing/operatortest"
 )
 
@@ -54,6 +55,8 @@ func deploy(t testing.TB, c client.Client, example, ns string, mutate ...func(*v
 	for _, m := range mutate {
 		m(d)
 	}
+	// The sandbox runs no Ceph: a stand-in Secret lets the Ceph clients go.
+	cephtest.Create(t, c, ns)
 	if err := c.Create(t.Context(), d); err != nil {
 		t.Fatalf("creating %s: %v", example, err)
 	}

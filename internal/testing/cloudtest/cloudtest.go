@@ -71,6 +71,9 @@ type Cloud struct {
 	Logs map[string]*proctest.Process
 	// Osk is the osk binary that stands for the image's osk.
 	Osk string
+	// Ceph is the data of the Ceph Secret the deployment renders with;
+	// nil renders placeholders.
+	Ceph map[string][]byte
 
 	net string // the first three octets of this cloud's addresses
 	ips map[string]string
@@ -126,7 +129,7 @@ func BuildOsk() (path string, cleanup func(), err error) {
 // the Jobs of an upgrade to its own release (zed to zed): serviceJobs
 // leaves those out, upgradeJobs returns them.
 func (c *Cloud) Render() {
-	res, err := render.Render(c.D, render.Options{Credentials: c.Creds, UpgradeSteps: true})
+	res, err := render.Render(c.D, render.Options{Credentials: c.Creds, UpgradeSteps: true, Ceph: c.Ceph})
 	if err != nil {
 		c.T.Fatal(err)
 	}

@@ -102,6 +102,9 @@ func Start(t testing.TB, dir, name string, cmd *exec.Cmd) *Process {
 	return p
 }
 
+// Pid is the process's id.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
 // Tail returns the last lines of the process's log.
 func (p *Process) Tail() string { return TailFile(p.Log, 40) }
 
