@@ -334,9 +334,7 @@ func openvswitch() *Service {
 		Description:    "Open vSwitch on every node that carries tenant traffic.",
 		Infrastructure: true,
 		Image:          "openvswitch",
-		Enabled: func(c *Context) bool {
-			return c.Enabled("networking") && c.Features.Neutron.Backend != v1.NeutronTungstenFabric
-		},
+		Enabled:        openvswitchRuns,
 		Components: []Component{{
 			Name:    "vswitchd",
 			Kind:    DaemonSet,
@@ -367,6 +365,12 @@ func openvswitch() *Service {
 			},
 		}},
 	}
+}
+
+// openvswitchRuns says whether the deployment runs Open vSwitch on its
+// nodes: every networking backend but Tungsten Fabric does.
+func openvswitchRuns(c *Context) bool {
+	return c.Enabled("networking") && c.Features.Neutron.Backend != v1.NeutronTungstenFabric
 }
 
 func libvirt() *Service {
