@@ -44,6 +44,10 @@ type Desired struct {
 	Remediate bool
 	// Digest identifies chart, version and values.
 	Digest string
+	// Secrets are the strings that came from Secrets (values and the
+	// repository's password): every error about the release has them
+	// redacted before it reaches a status, an event or a log.
+	Secrets []string
 }
 
 // Resolver turns a bundle's releases into Desired releases: it reads the
@@ -82,11 +86,16 @@ func (r *Resolver) resolve(ctx context.Context, p *Plan, bundleNS string, rel v1
 	if err != nil {
 		return Desired{}, err
 	}
-	vals, err := r.values(ctx, bundleNS, rel)
+	vals, secrets, err := r.values(ctx, bundleNS, rel)
 	if err != nil {
 		return Desired{}, err
 	}
-	return newDesired(rel, bundleNS, p.ServiceAccount, ch, vals)
+	d, err := newDesired(rel, bundleNS, p.ServiceAccount, ch, vals)
+	if auth.Password != "" {
+		secrets = append(secrets, auth.Password)
+	}
+	d.Secrets = secrets
+	return d, err
 }
 
 func newDesired(rel v1.HelmRelease, bundleNS, sa string, ch *chart.Chart, vals map[string]any) (Desired, error) {
@@ -110,8 +119,9 @@ func newDesired(rel v1.HelmRelease, bundleNS, sa string, ch *chart.Chart, vals m
 	return d, nil
 }
 
-// values merges ValuesFrom in order, then the inline values.
-func (r *Resolver) values(ctx context.Context, ns string, rel v1.HelmRelease) (map[string]any, error) {
+// values merges ValuesFrom in order, then the inline values. secrets
+// are the strings of the values that came from Secrets.
+func (r *Resolver) values(ctx context.Context, ns string, rel v1.HelmRelease) (vals map[string]any, secrets []string, err error) {
 	out := map[string]any{}
 	for _, src := range rel.ValuesFrom {
 		if r.Reader == nil {
@@ -119,18 +129,41 @@ func (r *Resolver) values(ctx context.Context, ns string, rel v1.HelmRelease) (m
 		}
 		vals, err := r.valuesFrom(ctx, ns, src)
 		if err != nil {
-			return nil, fmt.Errorf("values from %s %s: %w", src.Kind, src.Name, err)
+			return nil, nil, fmt.Errorf("values from %s %s: %w", src.Kind, src.Name, err)
+		}
+		if src.Kind == "Secret" {
+			secrets = appendStrings(secrets, vals)
 		}
 		out = chartutil.MergeTables(vals, out)
 	}
 	if rel.Values != nil && len(rel.Values.Raw) > 0 {
 		inline := map[string]any{}
 		if err := json.Unmarshal(rel.Values.Raw, &inline); err != nil {
-			return nil, fmt.Errorf("parsing values: %w", err)
+			return nil, nil, fmt.Errorf("parsing values: %w", err)
 		}
 		out = chartutil.MergeTables(inline, out)
 	}
-	return out, nil
+	return out, secrets, nil
+}
+
+// appendStrings appends every string leaf of v, of at least
+// minSecretLength bytes, to out.
+func appendStrings(out []string, v any) []string {
+	switch v := v.(type) {
+	case string:
+		if len(v) >= minSecretLength {
+			out = append(out, v)
+		}
+	case map[string]any:
+		for _, e := range v {
+			out = appendStrings(out, e)
+		}
+	case []any:
+		for _, e := range v {
+			out = appendStrings(out, e)
+		}
+	}
+	return out
 }
 
 func (r *Resolver) valuesFrom(ctx context.Context, ns string, src v1.ValuesSource) (map[string]any, error) {
@@ -150,6 +183,10 @@ func (r *Resolver) valuesFrom(ctx context.Context, ns string, src v1.ValuesSourc
 	}
 	vals := map[string]any{}
 	if err := yaml.Unmarshal(data, &vals); err != nil {
+		if src.Kind == "Secret" {
+			// YAML's errors quote the text they stumble on.
+			return nil, fmt.Errorf("parsing key %s: not a YAML map of values (the parser's message is withheld: it may quote the Secret)", key)
+		}
 		return nil, fmt.Errorf("parsing key %s: %w", key, err)
 	}
 	return vals, nil

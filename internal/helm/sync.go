@@ -28,7 +28,7 @@ func (m *Releases) Sync(ctx context.Context, d Desired, prev v1.HelmReleaseStatu
 	done := map[Action]bool{}
 	for {
 		o, err := m.Observe(ctx, d, st.FailedDigest == d.Digest)
-		if err != nil {
+		if err = d.redact(err); err != nil {
 			return report(st, o, err.Error()), err
 		}
 		a := Decide(o.Observation)
@@ -37,7 +37,7 @@ func (m *Releases) Sync(ctx context.Context, d Desired, prev v1.HelmReleaseStatu
 		}
 		done[a] = true
 		log.Info("Running Helm action", "action", a, "state", o.State)
-		if err := m.Act(ctx, a, d, o); err != nil {
+		if err := d.redact(m.Act(ctx, a, d, o)); err != nil {
 			log.Info("Helm action failed", "action", a, "error", err.Error())
 			notify(d.Name, a, "", err)
 			st.LastError = err.Error()

@@ -19,14 +19,14 @@ import (
 // admin reads every project, the project-scoped admin cannot read another
 // project but reads its own.
 func checkAdminScopes(t *testing.T, c *cloud) {
-	c.t = t
-	yaml := c.secretData(catalog.CloudsSecret)[catalog.CloudsFile]
+	c.T = t
+	yaml := c.SecretData(catalog.CloudsSecret)[catalog.CloudsFile]
 	if len(yaml) == 0 {
 		t.Fatalf("osk renders no %s in Secret %s", catalog.CloudsFile, catalog.CloudsSecret)
 	}
 	// Only the address differs from a pod: the cluster DNS name is a
 	// loopback address here.
-	rewritten := clusterHost.ReplaceAllStringFunc(string(yaml), c.ip)
+	rewritten := c.Local(string(yaml))
 	system := identityClient(t, rewritten, catalog.CloudAdminSystemInternal)
 	project := identityClient(t, rewritten, catalog.CloudAdminInternal)
 

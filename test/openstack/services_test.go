@@ -6,10 +6,7 @@ package openstack_test
 import (
 	"bytes"
 	"fmt"
-	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -27,8 +24,8 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
 	"github.com/gophercloud/gophercloud/v2/openstack/placement/v1/resourceproviders"
 
-	"github.com/oskproject/osk/internal/catalog"
 	"github.com/oskproject/osk/internal/jobs"
+	"github.com/oskproject/osk/internal/testing/cloudtest"
 	"github.com/oskproject/osk/internal/testing/proctest"
 )
 
@@ -36,38 +33,15 @@ import (
 var oskBinary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "osk-openstack-test")
+	osk, cleanup, err := cloudtest.BuildOsk()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	oskBinary = filepath.Join(dir, "osk")
-	build := exec.Command("go", "build", "-o", oskBinary, "github.com/oskproject/osk/cmd/osk")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building osk:", err)
-		os.Exit(1)
-	}
+	oskBinary = osk
 	code := m.Run()
-	os.RemoveAll(dir)
+	cleanup()
 	os.Exit(code)
-}
-
-// api is one OpenStack API osk renders and the test starts.
-type api struct {
-	service    string // catalog service
-	deployment string // the Deployment serving it
-	port       int
-	path       string // answers GET without a token
-}
-
-// apis are brought up in dependency order.
-var apis = []api{
-	{"identity", "keystone-api", 5000, "/v3"},
-	{"placement", "placement-api", 8778, "/"},
-	{"image", "glance-api", 9292, "/versions"},
-	{"networking", "neutron-server", 9696, "/"},
-	{"compute", "nova-api", 8774, "/"},
 }
 
 // TestZedServices brings up keystone, placement, glance, neutron-server
@@ -87,32 +61,25 @@ func TestZedServices(t *testing.T) {
 	// Block storage's upgrade needs its database only; it runs in the
 	// background from here on (upgradeCinder).
 	cinderUpgraded := c.upgradeCinder()
-	for _, a := range apis {
-		ok := t.Run(a.service, func(t *testing.T) {
-			c.t = t
-			before, after := c.serviceJobs(a.service)
-			for _, j := range before {
-				c.runJob(j)
-			}
-			c.startDeployment(a.deployment, a.port, answers(fmt.Sprintf("http://%s:%d%s", c.ip(a.deployment), a.port, a.path)))
-			for _, j := range after {
-				c.runJob(j)
-			}
+	for _, a := range cloudtest.CoreAPIs {
+		ok := t.Run(a.Service, func(t *testing.T) {
+			c.T = t
+			before, after := c.StartAPI(a)
 			// Every Job again: each must leave things as they were.
 			was := c.snapshot()
 			for _, j := range append(before, after...) {
-				c.runJob(j)
+				c.RunJob(j)
 			}
 			if now := c.snapshot(); now != was {
-				t.Errorf("running %s's Jobs again changed the state:\nbefore:\n%s\nafter:\n%s", a.service, was, now)
+				t.Errorf("running %s's Jobs again changed the state:\nbefore:\n%s\nafter:\n%s", a.Service, was, now)
 			}
 		})
 		if !ok {
-			t.Fatalf("%s did not come up; the services after it were not tried", a.service)
+			t.Fatalf("%s did not come up; the services after it were not tried", a.Service)
 		}
 	}
-	c.t = t
-	admin := c.admin()
+	c.T = t
+	admin := c.Admin()
 	t.Run("catalog", func(t *testing.T) {
 		if err := checkCatalog(c.catalogLines(), c.registered()); err != nil {
 			t.Error(err)
@@ -124,8 +91,8 @@ func TestZedServices(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "glance") {
 			t.Fatalf("the check did not name glance: %v", err)
 		}
-		c.t = t
-		c.runJob("glance-keystone-register")
+		c.T = t
+		c.RunJob("glance-keystone-register")
 		if err := checkCatalog(c.catalogLines(), c.registered()); err != nil {
 			t.Error(err)
 		}
@@ -141,53 +108,23 @@ func TestZedServices(t *testing.T) {
 	t.Run("a failing upgrade step names its Job, command and output", func(t *testing.T) { failingStep(t, c) })
 }
 
-// answers is ready when url answers an HTTP GET with anything but a
-// server error.
-func answers(url string) func() error {
-	return func() error {
-		res, err := http.Get(url)
-		if err != nil {
-			return err
-		}
-		res.Body.Close()
-		if res.StatusCode >= 500 {
-			return fmt.Errorf("GET %s: %s", url, res.Status)
-		}
-		return nil
-	}
-}
-
-// admin logs in as Keystone's admin, with the password osk generated.
-func (c *cloud) admin() *gophercloud.ProviderClient {
-	c.t.Helper()
-	p, err := openstack.AuthenticatedClient(c.t.Context(), gophercloud.AuthOptions{
-		IdentityEndpoint: fmt.Sprintf("http://%s:5000/v3", c.ip("keystone-api")),
-		Username:         "admin", Password: c.creds.Value(catalog.AdminSecret, catalog.KeyPassword),
-		DomainID: "default", TenantName: "admin",
-	})
-	if err != nil {
-		c.t.Fatalf("logging in as admin: %v", err)
-	}
-	return p
-}
-
 // registered returns every API the rendered keystone-register Jobs
 // register, with loopback addresses, and keystone's own from bootstrap.
 func (c *cloud) registered() []jobs.KeystoneEndpoint {
-	c.t.Helper()
+	c.T.Helper()
 	var out []jobs.KeystoneEndpoint
-	for _, a := range apis {
-		if a.service == "identity" {
+	for _, a := range cloudtest.CoreAPIs {
+		if a.Service == "identity" {
 			out = append(out, jobs.KeystoneEndpoint{Type: "identity", Name: "keystone",
-				Internal: fmt.Sprintf("http://%s:5000/v3", c.ip("keystone-api")), Public: "http://keystone.cloud.example.com/v3"})
+				Internal: c.KeystoneURL(), Public: "http://keystone.cloud.example.com/v3"})
 			continue
 		}
-		p := c.prepare("check", &c.job(c.projectOf(a.service)+"-keystone-register").Spec.Template.Spec)
-		for i, arg := range p.argv {
+		p := c.Prepare("check", &c.Job(c.projectOf(a.Service)+"-keystone-register").Spec.Template.Spec)
+		for i, arg := range p.Argv {
 			if arg == "--endpoint" {
-				e, err := jobs.ParseKeystoneEndpoint(p.argv[i+1])
+				e, err := jobs.ParseKeystoneEndpoint(p.Argv[i+1])
 				if err != nil {
-					c.t.Fatal(err)
+					c.T.Fatal(err)
 				}
 				out = append(out, e)
 			}
@@ -197,23 +134,23 @@ func (c *cloud) registered() []jobs.KeystoneEndpoint {
 }
 
 func (c *cloud) projectOf(service string) string {
-	for _, o := range c.result.Objects {
+	for _, o := range c.Result.Objects {
 		if o.GetLabels()["osk.dev/service"] == service {
 			return o.GetLabels()["app.kubernetes.io/name"]
 		}
 	}
-	c.t.Fatalf("service %s renders nothing", service)
+	c.T.Fatalf("service %s renders nothing", service)
 	return ""
 }
 
 // catalogLines logs in afresh as the admin and returns the token's
 // catalog as "type name interface url" lines.
 func (c *cloud) catalogLines() []string {
-	c.t.Helper()
-	res := c.admin().GetAuthResult().(tokens.CreateResult)
+	c.T.Helper()
+	res := c.Admin().GetAuthResult().(tokens.CreateResult)
 	cat, err := res.ExtractServiceCatalog()
 	if err != nil {
-		c.t.Fatal(err)
+		c.T.Fatal(err)
 	}
 	var lines []string
 	for _, s := range cat.Entries {

@@ -29,8 +29,8 @@ var stateQueries = []string{
 // rows of stateQueries (tables that do not exist yet are skipped), every
 // database's schema version and RabbitMQ's vhosts, users and permissions.
 func (c *cloud) snapshot() string {
-	c.t.Helper()
-	db := c.db.Open(c.t, c.db.AdminUser, c.db.AdminPassword, "")
+	c.T.Helper()
+	db := c.DB.Open(c.T, c.DB.AdminUser, c.DB.AdminPassword, "")
 	var out []string
 	for _, q := range stateQueries {
 		out = append(out, c.rows(db, strings.Fields(q)[1], q)...)
@@ -46,23 +46,23 @@ func (c *cloud) snapshot() string {
 // versionTables returns the tables that record each database's schema
 // version (Alembic's, sqlalchemy-migrate's), as schema.table.
 func (c *cloud) versionTables(db *sql.DB) []string {
-	c.t.Helper()
-	rows, err := db.QueryContext(c.t.Context(), `SELECT table_schema, table_name FROM information_schema.tables
+	c.T.Helper()
+	rows, err := db.QueryContext(c.T.Context(), `SELECT table_schema, table_name FROM information_schema.tables
 		WHERE table_name LIKE 'alembic_version%' OR table_name = 'migrate_version'`)
 	if err != nil {
-		c.t.Fatal(err)
+		c.T.Fatal(err)
 	}
 	defer rows.Close()
 	var out []string
 	for rows.Next() {
 		var schema, table string
 		if err := rows.Scan(&schema, &table); err != nil {
-			c.t.Fatal(err)
+			c.T.Fatal(err)
 		}
 		out = append(out, "`"+schema+"`.`"+table+"`")
 	}
 	if err := rows.Err(); err != nil {
-		c.t.Fatal(err)
+		c.T.Fatal(err)
 	}
 	return out
 }
@@ -70,13 +70,13 @@ func (c *cloud) versionTables(db *sql.DB) []string {
 // rows returns the rows of a query, each as prefix and its values; none
 // when a table does not exist.
 func (c *cloud) rows(db *sql.DB, prefix, q string) []string {
-	c.t.Helper()
-	rows, err := db.QueryContext(c.t.Context(), q)
+	c.T.Helper()
+	rows, err := db.QueryContext(c.T.Context(), q)
 	if err != nil {
 		if strings.Contains(err.Error(), "doesn't exist") {
 			return nil
 		}
-		c.t.Fatalf("%s: %v", q, err)
+		c.T.Fatalf("%s: %v", q, err)
 	}
 	defer rows.Close()
 	cols, _ := rows.Columns()
@@ -88,12 +88,12 @@ func (c *cloud) rows(db *sql.DB, prefix, q string) []string {
 			ptrs[i] = &vals[i]
 		}
 		if err := rows.Scan(ptrs...); err != nil {
-			c.t.Fatal(err)
+			c.T.Fatal(err)
 		}
 		out = append(out, fmt.Sprintf("%s %s", prefix, fmt.Sprint(textOf(vals)...)))
 	}
 	if err := rows.Err(); err != nil {
-		c.t.Fatalf("%s: %v", q, err)
+		c.T.Fatalf("%s: %v", q, err)
 	}
 	return out
 }
@@ -109,28 +109,28 @@ func textOf(vals []any) []any {
 
 // rabbitState lists the broker's vhosts, users and permissions.
 func (c *cloud) rabbitState() []string {
-	mq, err := c.mq.Client(c.mq.AdminUser, c.mq.AdminPassword)
+	mq, err := c.MQ.Client(c.MQ.AdminUser, c.MQ.AdminPassword)
 	if err != nil {
-		c.t.Fatal(err)
+		c.T.Fatal(err)
 	}
 	var out []string
 	vhosts, err := mq.ListVhosts()
 	if err != nil {
-		c.t.Fatal(err)
+		c.T.Fatal(err)
 	}
 	for _, v := range vhosts {
 		out = append(out, "vhost "+v.Name)
 	}
 	users, err := mq.ListUsers()
 	if err != nil {
-		c.t.Fatal(err)
+		c.T.Fatal(err)
 	}
 	for _, u := range users {
 		out = append(out, fmt.Sprintf("user %s %v", u.Name, u.Tags))
 	}
 	perms, err := mq.ListPermissions()
 	if err != nil {
-		c.t.Fatal(err)
+		c.T.Fatal(err)
 	}
 	for _, p := range perms {
 		out = append(out, fmt.Sprintf("permission %s %s %s %s %s", p.Vhost, p.User, p.Configure, p.Write, p.Read))

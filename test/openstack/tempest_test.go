@@ -24,6 +24,7 @@ import (
 	v1 "github.com/oskproject/osk/api/v1alpha1"
 	"github.com/oskproject/osk/internal/jobs"
 	"github.com/oskproject/osk/internal/oslo"
+	"github.com/oskproject/osk/internal/testing/cloudtest"
 )
 
 // explainedSkips are the reasons a Tempest test may be skipped on this
@@ -45,11 +46,11 @@ var explainedSkips = []*regexp.Regexp{
 // runTempest runs the rendered tempest Job, exactly its command, against
 // the bed's APIs, and checks what it reports and leaves behind.
 func runTempest(t *testing.T, c *cloud) {
-	c.t = t
+	c.T = t
 	start := time.Now()
-	c.runJob("tempest-run")
+	c.RunJob("tempest-run")
 	t.Logf("tempest: the Job took %s", time.Since(start).Round(time.Second))
-	ws := filepath.Join(c.root, "tempest-run", "var", "lib", "tempest", "workspace")
+	ws := filepath.Join(c.Root, "tempest-run", "var", "lib", "tempest", "workspace")
 	var res v1.TempestResult
 	b, err := os.ReadFile(filepath.Join(ws, jobs.ResultsSummary))
 	if err != nil {
@@ -170,7 +171,7 @@ func checkRunConfig(t *testing.T, c *cloud, path string) {
 			t.Errorf("tempest.conf: [%s] %s not set", o[0], o[1])
 		}
 	}
-	admin := c.admin()
+	admin := c.Admin()
 	eo := gophercloud.EndpointOpts{Availability: gophercloud.AvailabilityInternal}
 	for section, client := range map[string]func(*gophercloud.ProviderClient, gophercloud.EndpointOpts) (*gophercloud.ServiceClient, error){
 		"compute": openstack.NewComputeV2, "placement": openstack.NewPlacementV1,
@@ -193,7 +194,7 @@ func checkRunConfig(t *testing.T, c *cloud, path string) {
 // checkTempestCleanedUp checks that the flavors, image and public network
 // the Job created are gone.
 func checkTempestCleanedUp(t *testing.T, c *cloud) {
-	admin := c.admin()
+	admin := c.Admin()
 	eo := gophercloud.EndpointOpts{Availability: gophercloud.AvailabilityInternal}
 	compute, _ := openstack.NewComputeV2(admin, eo)
 	pages, err := flavors.ListDetail(compute, flavors.ListOpts{AccessType: flavors.AllAccess}).AllPages(t.Context())
@@ -229,10 +230,10 @@ func checkTempestCleanedUp(t *testing.T, c *cloud) {
 // names its address, which the bed rewrites to the component's own.
 func checkListeners(t *testing.T, c *cloud) {
 	wanted := map[int]string{}
-	for _, a := range apis {
-		d := c.byName["Deployment/"+a.deployment].(*appsv1.Deployment)
+	for _, a := range cloudtest.CoreAPIs {
+		d := c.ByName["Deployment/"+a.Deployment].(*appsv1.Deployment)
 		for _, p := range d.Spec.Template.Spec.Containers[0].Ports {
-			wanted[int(p.ContainerPort)] = a.deployment
+			wanted[int(p.ContainerPort)] = a.Deployment
 		}
 	}
 	for _, file := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {

@@ -19,6 +19,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/placement/v1/resourceproviders"
 
 	"github.com/oskproject/osk/internal/render"
+	"github.com/oskproject/osk/internal/testing/cloudtest"
 )
 
 // The Jobs of a release upgrade (render.Options.UpgradeSteps) run on the
@@ -39,29 +40,29 @@ import (
 // test proves, and it keeps the test short. Block storage's chain started
 // with the test (upgradeCinder); cinderUpgraded checks it.
 func upgradeInPlace(t *testing.T, c *cloud, cinderUpgraded func()) {
-	c.t = t
+	c.T = t
 	was := c.snapshot()
 	chains := map[string]func() error{}
-	for _, a := range apis {
-		before, after := c.upgradeJobs(a.service)
+	for _, a := range cloudtest.CoreAPIs {
+		before, after := c.UpgradeJobs(a.Service)
 		if len(before) == 0 {
-			t.Fatalf("osk renders no upgrade step of %s to run before its workloads roll", a.service)
+			t.Fatalf("osk renders no upgrade step of %s to run before its workloads roll", a.Service)
 		}
-		chains[a.service] = c.startJobs(slices.Concat(before, after)...)
+		chains[a.Service] = c.StartJobs(slices.Concat(before, after)...)
 	}
-	for _, a := range apis {
-		t.Run(a.service, func(t *testing.T) {
-			if err := chains[a.service](); err != nil {
+	for _, a := range cloudtest.CoreAPIs {
+		t.Run(a.Service, func(t *testing.T) {
+			if err := chains[a.Service](); err != nil {
 				t.Fatal(err)
 			}
 		})
 	}
-	t.Run("block-storage", func(t *testing.T) { c.t = t; cinderUpgraded() })
-	c.t = t
+	t.Run("block-storage", func(t *testing.T) { c.T = t; cinderUpgraded() })
+	c.T = t
 	if now := c.snapshot(); now != was {
 		t.Errorf("the upgrade from zed to zed changed the state:\nbefore:\n%s\nafter:\n%s", was, now)
 	}
-	t.Run("what was created before is still there", func(t *testing.T) { c.t = t; c.stillThere() })
+	t.Run("what was created before is still there", func(t *testing.T) { c.T = t; c.stillThere() })
 }
 
 // Cinder's service records, as cinder-manage service list reads them: a
@@ -88,49 +89,49 @@ const (
 // the schema version did not change and that the two services that
 // stopped reporting were removed, and only they.
 func (c *cloud) upgradeCinder() (check func()) {
-	c.t.Helper()
-	conf := string(c.secretData("cinder-etc")["cinder.conf"])
+	c.T.Helper()
+	conf := string(c.SecretData("cinder-etc")["cinder.conf"])
 	if want := fmt.Sprintf("service_down_time = %d", int(cinderDownTime.Seconds())); !regexp.MustCompile(`(?m)^` + want + `$`).MatchString(conf) {
-		c.t.Fatalf("the rendered cinder.conf lacks %q (testdata/zed.yaml sets it):\n%s", want, conf)
+		c.T.Fatalf("the rendered cinder.conf lacks %q (testdata/zed.yaml sets it):\n%s", want, conf)
 	}
-	before, after := c.upgradeJobs("block-storage")
+	before, after := c.UpgradeJobs("block-storage")
 	if len(before) == 0 || !slices.Contains(after, "cinder-upgrade-remove-old-services") {
-		c.t.Fatalf("block storage's upgrade steps are %v before its workloads roll and %v after; want some before, and cinder-upgrade-remove-old-services after", before, after)
+		c.T.Fatalf("block storage's upgrade steps are %v before its workloads roll and %v after; want some before, and cinder-upgrade-remove-old-services after", before, after)
 	}
-	c.runJob("cinder-db-init")
-	c.runJob("cinder-db-sync")
-	db := c.db.Open(c.t, c.db.AdminUser, c.db.AdminPassword, "cinder")
+	c.RunJob("cinder-db-init")
+	c.RunJob("cinder-db-sync")
+	db := c.DB.Open(c.T, c.DB.AdminUser, c.DB.AdminPassword, "cinder")
 	version := func() []string { return c.rows(db, "version", "SELECT * FROM alembic_version") }
 	was := version()
 	add := func(binary, host, updated string) {
-		_, err := db.ExecContext(c.t.Context(), `INSERT INTO services
+		_, err := db.ExecContext(c.T.Context(), `INSERT INTO services
 			(created_at, updated_at, deleted, uuid, host, `+"`binary`"+`, topic, report_count, disabled,
 			 availability_zone, rpc_current_version, object_current_version, replication_status, frozen)
 			VALUES (UTC_TIMESTAMP() - INTERVAL 2 DAY, `+updated+`, 0, UUID(), ?, ?, ?, 1, 0, 'nova', '3.16', '1.39', 'not-capable', 0)`,
 			host, binary, strings.TrimPrefix(binary, "cinder-"))
 		if err != nil {
-			c.t.Fatalf("recording %s on %s: %v", binary, host, err)
+			c.T.Fatalf("recording %s on %s: %v", binary, host, err)
 		}
 	}
 	add("cinder-backup", cinderGone, "UTC_TIMESTAMP() - INTERVAL 1 DAY")
 	add("cinder-scheduler", cinderLive, "UTC_TIMESTAMP()")
-	stopBeating := heartbeat(c.t, db, cinderLive)
+	stopBeating := heartbeat(c.T, db, cinderLive)
 	add("cinder-scheduler", cinderReplaced, "UTC_TIMESTAMP()")
-	wait := c.startJobs(slices.Concat(before, after)...)
+	wait := c.StartJobs(slices.Concat(before, after)...)
 	return func() {
-		c.t.Helper()
+		c.T.Helper()
 		err := wait()
 		if beatErr := stopBeating(); beatErr != nil {
-			c.t.Fatalf("the heartbeat of %s: %v", cinderLive, beatErr)
+			c.T.Fatalf("the heartbeat of %s: %v", cinderLive, beatErr)
 		}
 		if err != nil {
-			c.t.Fatal(err)
+			c.T.Fatal(err)
 		}
 		if now := version(); !slices.Equal(now, was) {
-			c.t.Errorf("cinder's upgrade from zed to zed changed its schema version from %q to %q", was, now)
+			c.T.Errorf("cinder's upgrade from zed to zed changed its schema version from %q to %q", was, now)
 		}
-		if left, want := cinderServices(c.t, db), []string{"cinder-scheduler " + cinderLive}; !slices.Equal(left, want) {
-			c.t.Errorf("service records after cinder-upgrade-remove-old-services: %q, want %q", left, want)
+		if left, want := cinderServices(c.T, db), []string{"cinder-scheduler " + cinderLive}; !slices.Equal(left, want) {
+			c.T.Errorf("service records after cinder-upgrade-remove-old-services: %q, want %q", left, want)
 		}
 	}
 }
@@ -187,12 +188,12 @@ func heartbeat(t *testing.T, db *sql.DB, host string) (stop func() error) {
 // stillThere reads back what the subtests of TestZedServices created
 // before the upgrade, one call per API, as the admin logged in afresh.
 func (c *cloud) stillThere() {
-	t := c.t
+	t := c.T
 	t.Helper()
 	if err := checkCatalog(c.catalogLines(), c.registered()); err != nil {
 		t.Error(err)
 	}
-	admin := c.admin()
+	admin := c.Admin()
 	client := func(name string, f func(*gophercloud.ProviderClient, gophercloud.EndpointOpts) (*gophercloud.ServiceClient, error)) *gophercloud.ServiceClient {
 		sc, err := f(admin, internal)
 		if err != nil {
@@ -231,8 +232,8 @@ func extract[P, T any](page P, err error, f func(P) ([]T, error)) ([]T, error) {
 // command and keystone-manage's own complaint, as any failing step of
 // upgradeInPlace is reported.
 func failingStep(t *testing.T, c *cloud) {
-	c.t = t
-	j := c.job("keystone-upgrade-contract").DeepCopy()
+	c.T = t
+	j := c.Job("keystone-upgrade-contract").DeepCopy()
 	j.Name = "keystone-upgrade-shrink"
 	j.Annotations[render.AnnotationUpgradeStep] = "shrink"
 	ctr := &j.Spec.Template.Spec.Containers[0]
@@ -241,7 +242,7 @@ func failingStep(t *testing.T, c *cloud) {
 		t.Fatalf("keystone-upgrade-contract runs %q, without --contract", ctr.Command)
 	}
 	ctr.Command[i] = "--shrink"
-	err := c.prepareJob(j).run(t.Context())
+	err := c.PrepareJob(j).Run(t.Context())
 	if err == nil {
 		t.Fatal("keystone-manage db_sync --shrink succeeded")
 	}

@@ -83,6 +83,7 @@ func Main(m *testing.M, opts ...Option) {
 
 func run(m *testing.M, opts []Option) int {
 	flag.Parse()
+	captureOperatorLog()
 	var err error
 	env, err = start(opts)
 	if err != nil {
@@ -167,7 +168,8 @@ func (e *Env) Config() *rest.Config { return e.Sandbox.RESTConfig() }
 func (e *Env) Client() client.Client { return e.client }
 
 // Namespace creates a namespace for t, named after it, waits until pods can
-// be created in it, and deletes it when t ends.
+// be created in it, and deletes it when t ends, after checking that none
+// of its secrets leaked (see LabelCredentials).
 func (e *Env) Namespace(t testing.TB) string {
 	t.Helper()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: namespacePrefix(t.Name())}}
@@ -175,6 +177,7 @@ func (e *Env) Namespace(t testing.TB) string {
 		t.Fatalf("creating the test namespace: %v", err)
 	}
 	t.Cleanup(func() {
+		e.checkLeaks(t, ns.Name)
 		if err := e.client.Delete(context.Background(), ns); err != nil {
 			t.Errorf("deleting namespace %s: %v", ns.Name, err)
 		}

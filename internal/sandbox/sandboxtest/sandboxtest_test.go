@@ -3,8 +3,10 @@ package sandboxtest
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -74,5 +76,29 @@ func TestWithStagesAddsToTheSandboxStages(t *testing.T) {
 	}
 	if got := string(bytes.Join(opts.Stages, []byte(","))); got != "a,b,c" {
 		t.Errorf("stages: got %q, want a,b,c", got)
+	}
+}
+
+// TestFindLeaks checks the leak search on its own: a value found as it
+// is or base64-encoded is named by its Secret and key, never quoted;
+// short values are not searched for.
+func TestFindLeaks(t *testing.T) {
+	secrets := []secretValue{
+		{where: "Secret a, key password", value: "Zq8xW2pL9vK3"},
+		{where: "Secret b, key token", value: "short"},
+	}
+	seen := map[string]string{
+		"Event e1":           "login with Zq8xW2pL9vK3 failed",
+		"Event e2":           "data " + base64.StdEncoding.EncodeToString([]byte("Zq8xW2pL9vK3")),
+		"Event e3":           "short is not searched for",
+		"the operator's log": "nothing here",
+	}
+	got := findLeaks(secrets, seen)
+	want := []string{"Event e1 holds the value of Secret a, key password", "Event e2 holds the value of Secret a, key password"}
+	if !slices.Equal(got, want) {
+		t.Errorf("findLeaks = %q, want %q", got, want)
+	}
+	if l := leaves([]byte("db:\n  password: Zq8xW2pL9vK3\nport: 1\n"), true); !slices.Equal(l, []string{"Zq8xW2pL9vK3"}) {
+		t.Errorf("leaves of a values map = %q", l)
 	}
 }
