@@ -119,19 +119,21 @@ func novaCompute() Component {
 	c.Probe = processProbe("nova-compute")
 	// Instances that ran when the node went down start again with it.
 	c.Layer = map[string]v1.OsloFile{novaConf: {"DEFAULT": {"resume_guests_state_on_host_boot": "true"}}}
-	migration := func(ctx *Context) string {
-		if ctx.Features.Nova.LiveMigrationInterface != "" {
-			return ctx.Features.Nova.LiveMigrationInterface
-		}
-		return ctx.Features.Neutron.TunnelInterface
-	}
 	c.NodeAddresses = []NodeAddress{
 		{Name: "MY_IP", Interface: func(ctx *Context) string { return ctx.Features.Neutron.TunnelInterface },
 			Options: []Option{{File: novaConf, Section: "DEFAULT", Key: "my_ip"}}},
-		{Name: "LIVE_MIGRATION_IP", Interface: migration,
+		{Name: "LIVE_MIGRATION_IP", Interface: liveMigrationInterface,
 			Options: []Option{{File: novaConf, Section: "libvirt", Key: "live_migration_inbound_addr"}}},
 	}
 	return c
+}
+
+// liveMigrationInterface is the host interface instances migrate over.
+func liveMigrationInterface(ctx *Context) string {
+	if ctx.Features.Nova.LiveMigrationInterface != "" {
+		return ctx.Features.Nova.LiveMigrationInterface
+	}
+	return ctx.Features.Neutron.TunnelInterface
 }
 
 func novaFeatures(c *Context, f Files) {

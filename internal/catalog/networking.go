@@ -56,6 +56,9 @@ func neutronFiles() []ConfigFile {
 				"DEFAULT": {
 					"bind_host": "0.0.0.0",
 					"bind_port": "9696", "core_plugin": "ml2",
+					// The agents' state, under the host directory they
+					// share (neutronStateVolume).
+					"state_path":              "/var/lib/neutron",
 					"dhcp_agents_per_network": "2", "l3_ha": "false", "max_l3_agents_per_router": "2",
 					// The agents answer the liveness checks' pings.
 					"rpc_ping_enabled": "true",
@@ -144,7 +147,7 @@ func neutronComponents() []Component {
 
 	l3 := agent("l3-agent", RoleGateway, hostAgent(whyHostNetworkAgent), oslo("neutron-l3-agent", neutronDir, "neutron.conf", "l3_agent.ini"), "neutron.conf", "l3_agent.ini")
 	l3 = rpcServer(l3, "neutron-l3-agent", neutronDir+"/neutron.conf", "l3_agent")
-	l3.Volumes, l3.When, l3.NoDatabase = ovsRunVolumes, ovs, true
+	l3.Volumes, l3.When, l3.NoDatabase = gatewayVolumes, ovs, true
 	l3.Layer = map[string]v1.OsloFile{"l3_agent.ini": {"DEFAULT": {"agent_mode": "legacy"}}}
 	l3dvr := l3
 	l3dvr.Name, l3dvr.Role = "l3-agent-compute", RoleCompute
@@ -153,10 +156,11 @@ func neutronComponents() []Component {
 
 	dhcp := agent("dhcp-agent", RoleGateway, hostAgent(whyHostNetworkAgent), oslo("neutron-dhcp-agent", neutronDir, "neutron.conf", "dhcp_agent.ini"), "neutron.conf", "dhcp_agent.ini")
 	dhcp = rpcServer(dhcp, "neutron-dhcp-agent", neutronDir+"/neutron.conf", "dhcp_agent")
-	dhcp.Volumes, dhcp.When, dhcp.NoDatabase = ovsRunVolumes, ovs, true
+	dhcp.Volumes, dhcp.When, dhcp.NoDatabase = gatewayVolumes, ovs, true
 
 	meta := agent("metadata-agent", RoleGateway, hostAgent(whyMetadataAgent), oslo("neutron-metadata-agent", neutronDir, "neutron.conf", "metadata_agent.ini"), "neutron.conf", "metadata_agent.ini")
 	meta.When, meta.NoDatabase = ovs, true
+	meta.Volumes = []Volume{neutronStateVolume}
 	meta.Connects = []Connect{novaMetadata}
 	metaDVR := meta
 	metaDVR.Name, metaDVR.Role = "metadata-agent-compute", RoleCompute
@@ -201,6 +205,17 @@ var ovsRunVolumes = []Volume{
 	{Name: "netns", Kind: VolumeHostPath, Source: "/run/netns", MountPath: "/run/netns"},
 	{Name: "modules", Kind: VolumeHostPath, Source: "/lib/modules", MountPath: "/lib/modules"},
 }
+
+// neutronStateVolume is the host's Neutron state directory, shared by the
+// L3, DHCP and metadata agents of a node: the metadata agent serves its
+// proxy socket there ($state_path/metadata_proxy), which the haproxy
+// processes the L3 and DHCP agents start connect to, and the agents keep
+// their processes' state there (dnsmasq's leases, keepalived's) across
+// their own restarts.
+var neutronStateVolume = Volume{Name: "neutron-state", Kind: VolumeHostPath, Source: "/var/lib/neutron", MountPath: "/var/lib/neutron"}
+
+// gatewayVolumes are the host directories of the L3 and DHCP agents.
+var gatewayVolumes = append(append([]Volume(nil), ovsRunVolumes...), neutronStateVolume)
 
 // ovsRunVolume is the host's Open vSwitch socket directory.
 var ovsRunVolume = Volume{Name: "ovs-run", Kind: VolumeHostPath, Source: "/run/openvswitch", MountPath: "/run/openvswitch"}

@@ -3,6 +3,7 @@ package render_test
 import (
 	"bufio"
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 
@@ -116,16 +117,60 @@ func TestExternalBridgesCreated(t *testing.T) {
 	}
 }
 
-// TestNovaComputeReachesOpenvSwitch checks that nova-compute mounts the
+// TestNovaComputeHostDirectories checks that nova-compute mounts the
 // host's Open vSwitch socket directory, where os-vif plugs the instances'
-// ports.
-func TestNovaComputeReachesOpenvSwitch(t *testing.T) {
-	res := renderCompute(t, func(*v1.Features) {})
-	ctr := find(res.Objects, "DaemonSet/nova-compute").(*appsv1.DaemonSet).Spec.Template.Spec.Containers[0]
-	for _, m := range ctr.VolumeMounts {
-		if m.MountPath == "/run/openvswitch" {
-			return
+// ports, and its instances directory, which nova-compute does not create
+// and without which its disk inventory fails on a new node.
+func TestNovaComputeHostDirectories(t *testing.T) {
+	pod := find(renderCompute(t, func(*v1.Features) {}).Objects, "DaemonSet/nova-compute").(*appsv1.DaemonSet).Spec.Template.Spec
+	for _, dir := range []string{"/run/openvswitch", "/var/lib/nova/instances"} {
+		if !mountsHostPath(pod, dir) {
+			t.Errorf("nova-compute does not mount the host's %s", dir)
 		}
 	}
-	t.Errorf("nova-compute mounts no /run/openvswitch: %v", ctr.VolumeMounts)
+}
+
+// TestMetadataProxySocketShared checks that the metadata agent and the
+// L3 and DHCP agents, whose haproxy processes connect to its socket in
+// $state_path, share the host's state directory.
+func TestMetadataProxySocketShared(t *testing.T) {
+	res := renderCompute(t, func(*v1.Features) {})
+	wantOptions(t, res, map[string]map[string]string{"neutron-etc/neutron.conf": {"DEFAULT.state_path": "/var/lib/neutron"}})
+	for _, name := range []string{"neutron-metadata-agent", "neutron-l3-agent", "neutron-dhcp-agent"} {
+		pod := find(res.Objects, "DaemonSet/"+name).(*appsv1.DaemonSet).Spec.Template.Spec
+		if !mountsHostPath(pod, "/var/lib/neutron") {
+			t.Errorf("%s does not mount the host's /var/lib/neutron", name)
+		}
+	}
+}
+
+// mountsHostPath says whether the pod's first container mounts a host
+// directory at the same path.
+func mountsHostPath(pod corev1.PodSpec, path string) bool {
+	for _, m := range pod.Containers[0].VolumeMounts {
+		for _, v := range pod.Volumes {
+			if v.Name == m.Name && m.MountPath == path && v.HostPath != nil && v.HostPath.Path == path {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// TestLibvirtListensOnMigrationAddress checks that libvirtd, which takes
+// live migrations over TCP without authentication, listens on the node's
+// live-migration address only: osk node-config finds it, libvirtd's file
+// gets it as listen_addr.
+func TestLibvirtListensOnMigrationAddress(t *testing.T) {
+	res := renderCompute(t, func(f *v1.Features) { f.Nova.LiveMigrationInterface = "ens9" })
+	pod := find(res.Objects, "DaemonSet/libvirt-libvirtd").(*appsv1.DaemonSet).Spec.Template.Spec
+	if len(pod.InitContainers) == 0 || !slices.Contains(pod.InitContainers[0].Command, "LIVE_MIGRATION_IP=ens9") {
+		t.Fatalf("libvirtd's pod does not find the live-migration address of ens9: %v", pod.InitContainers)
+	}
+	script := strings.Join(pod.Containers[0].Command, " ")
+	for _, want := range []string{`listen_addr = \"$LIVE_MIGRATION_IP\"`, "libvirtd --listen --config /etc/libvirt/libvirtd-node.conf"} {
+		if !strings.Contains(script, want) {
+			t.Errorf("libvirtd's command %q lacks %q", script, want)
+		}
+	}
 }
