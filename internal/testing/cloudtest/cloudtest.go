@@ -263,11 +263,16 @@ func (c *Cloud) Mounts(object string) map[string]string {
 	for _, ctr := range pod.Containers {
 		for _, m := range ctr.VolumeMounts {
 			if dir, ok := c.mountRoot(owner, pod, m); ok {
-				out[m.MountPath] = dir + strings.TrimPrefix(m.MountPath, topDirs(m.MountPath))
+				out[m.MountPath] = localPath(dir, m)
 			}
 		}
 	}
 	return out
+}
+
+// localPath is where a mount whose top levels live in dir lives here.
+func localPath(dir string, m corev1.VolumeMount) string {
+	return dir + strings.TrimPrefix(m.MountPath, topDirs(m.MountPath))
 }
 
 // PrepareContainer writes what one container of a pod of owner mounts
@@ -276,10 +281,12 @@ func (c *Cloud) PrepareContainer(owner string, pod *corev1.PodSpec, ctr corev1.C
 	c.T.Helper()
 	self := c.IP(owner)
 	prefixes := map[string]string{}
+	local := map[string]string{}
 	var mounts []corev1.VolumeMount
 	for _, m := range ctr.VolumeMounts {
 		if dir, ok := c.mountRoot(owner, pod, m); ok {
 			prefixes[topDirs(m.MountPath)] = dir
+			local[m.MountPath] = localPath(dir, m)
 			mounts = append(mounts, m)
 		}
 	}
@@ -307,7 +314,7 @@ func (c *Cloud) PrepareContainer(owner string, pod *corev1.PodSpec, ctr corev1.C
 		c.imageFiles(top, dir)
 	}
 	for _, m := range mounts {
-		c.mount(pod, m, rewrite(m.MountPath), rewrite)
+		c.mount(pod, m, local[m.MountPath], rewrite)
 	}
 	p := Process{Name: owner}
 	for _, a := range append(slices.Clone(ctr.Command), ctr.Args...) {
