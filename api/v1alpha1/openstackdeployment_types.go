@@ -248,7 +248,27 @@ type NeutronFeatures struct {
 	// run on compute nodes.
 	// +optional
 	DVR bool `json:"dvr,omitempty"`
+
+	// OVSDatapath is the Open vSwitch datapath of every bridge osk's
+	// networking creates or plugs into. Defaults to system (the kernel's
+	// openvswitch module); netdev switches packets in ovs-vswitchd itself,
+	// for hosts without that module (labs, CI), much slower. With netdev,
+	// the DHCP and L3 agents plug their namespaces with veth pairs.
+	// +optional
+	OVSDatapath OVSDatapath `json:"ovsDatapath,omitempty"`
 }
+
+// OVSDatapath is an Open vSwitch datapath type.
+// +kubebuilder:validation:Enum=system;netdev
+type OVSDatapath string
+
+// Open vSwitch datapaths.
+const (
+	// OVSDatapathSystem is the kernel's openvswitch module.
+	OVSDatapathSystem OVSDatapath = "system"
+	// OVSDatapathNetdev is the userspace datapath of ovs-vswitchd.
+	OVSDatapathNetdev OVSDatapath = "netdev"
+)
 
 // ExternalNetwork maps one physical network to a host interface.
 type ExternalNetwork struct {
@@ -343,7 +363,26 @@ type NovaFeatures struct {
 	// Console is the remote console kind. Defaults to novnc.
 	// +optional
 	Console ConsoleKind `json:"console,omitempty"`
+
+	// VirtType is the hypervisor libvirt runs instances with. Defaults to
+	// kvm, which needs /dev/kvm on the compute nodes; qemu emulates the
+	// CPU in software, for nodes without hardware virtualisation (nested
+	// labs, CI), many times slower.
+	// +optional
+	VirtType VirtType `json:"virtType,omitempty"`
 }
+
+// VirtType is a libvirt hypervisor type.
+// +kubebuilder:validation:Enum=kvm;qemu
+type VirtType string
+
+// Hypervisor types.
+const (
+	// VirtKVM runs instances with hardware virtualisation.
+	VirtKVM VirtType = "kvm"
+	// VirtQEMU emulates the instances' CPU in software.
+	VirtQEMU VirtType = "qemu"
+)
 
 // AllocationRatios set how far resources are overcommitted. Each is a
 // decimal number written as a string, for example "8.0".

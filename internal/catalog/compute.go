@@ -47,10 +47,12 @@ func compute() *Service {
 					// The RPC servers answer the liveness checks' pings.
 					"rpc_ping_enabled": "true",
 				},
-				"api":              {"auth_strategy": "keystone"},
-				"conductor":        {"workers": "2"},
-				"scheduler":        {"workers": "2", "discover_hosts_in_cells_interval": "300"},
-				"libvirt":          {"virt_type": "kvm", "connection_uri": "qemu+unix:///system", "live_migration_scheme": "tcp"},
+				"api":       {"auth_strategy": "keystone"},
+				"conductor": {"workers": "2"},
+				"scheduler": {"workers": "2", "discover_hosts_in_cells_interval": "300"},
+				"libvirt":   {"connection_uri": "qemu+unix:///system", "live_migration_scheme": "tcp"},
+				// os-vif plugs the instances' ports into the host's Open vSwitch.
+				"os_vif_ovs":       {"ovsdb_connection": ovsdbConnection},
 				"oslo_concurrency": {"lock_path": "/var/lib/nova/tmp"},
 				"oslo_middleware":  {"enable_proxy_headers_parsing": "true"},
 				"wsgi":             {"api_paste_config": "/etc/nova/api-paste.ini"},
@@ -112,22 +114,16 @@ func novaCompute() Component {
 	c.Privileges.HostPID = true
 	// nova-compute reaches the database through the conductor only.
 	c.NoDatabase = true
-	c.Volumes = append([]Volume(nil), computeHostVolumes...)
+	c.Volumes = append(append([]Volume(nil), computeHostVolumes...), withWhen(ovsRunVolume, openvswitchRuns))
 	c.Reads = append(c.Reads, cephReads(cephkeys.ClientCinder)...)
 	c.Sidecars = []Container{libvirtSecret()}
 	c.Probe = processProbe("nova-compute")
 	// Instances that ran when the node went down start again with it.
 	c.Layer = map[string]v1.OsloFile{novaConf: {"DEFAULT": {"resume_guests_state_on_host_boot": "true"}}}
-	migration := func(ctx *Context) string {
-		if ctx.Features.Nova.LiveMigrationInterface != "" {
-			return ctx.Features.Nova.LiveMigrationInterface
-		}
-		return ctx.Features.Neutron.TunnelInterface
-	}
 	c.NodeAddresses = []NodeAddress{
 		{Name: "MY_IP", Interface: func(ctx *Context) string { return ctx.Features.Neutron.TunnelInterface },
 			Options: []Option{{File: novaConf, Section: "DEFAULT", Key: "my_ip"}}},
-		{Name: "LIVE_MIGRATION_IP", Interface: migration,
+		{Name: "LIVE_MIGRATION_IP", Interface: liveMigrationInterface,
 			Options: []Option{{File: novaConf, Section: "libvirt", Key: "live_migration_inbound_addr"}}},
 	}
 	return c
@@ -187,10 +183,20 @@ while True:
     time.sleep(30)
 `
 
+// liveMigrationInterface is the host interface instances migrate over.
+func liveMigrationInterface(ctx *Context) string {
+	if ctx.Features.Nova.LiveMigrationInterface != "" {
+		return ctx.Features.Nova.LiveMigrationInterface
+	}
+	return ctx.Features.Neutron.TunnelInterface
+}
+
 func novaFeatures(c *Context, f Files) {
 	n := c.Features.Nova
 	wsgiModuleSince(c, f, uwsgiFile("nova", "api"), "epoxy", "nova.wsgi.osapi_compute:application")
 	wsgiModuleSince(c, f, uwsgiFile("nova", "metadata"), "epoxy", "nova.wsgi.metadata:application")
+	f.Set(novaConf, "libvirt", "virt_type", string(n.VirtType))
+	f.Set(novaConf, "libvirt", "cpu_mode", cpuMode(n.VirtType))
 	f.Set(novaConf, "DEFAULT", "cpu_allocation_ratio", n.AllocationRatios.CPU)
 	f.Set(novaConf, "DEFAULT", "ram_allocation_ratio", n.AllocationRatios.RAM)
 	f.Set(novaConf, "DEFAULT", "disk_allocation_ratio", n.AllocationRatios.Disk)
@@ -231,4 +237,14 @@ func novaFeatures(c *Context, f Files) {
 	f.Set(novaConf, "cinder", "os_region_name", c.Spec.Region)
 	f.Set(novaConf, "glance", "endpoint_override", c.InternalURL("glance", "api", 9292, ""))
 	f.Set(novaConf, "glance", "region_name", c.Spec.Region)
+}
+
+// cpuMode is the instances' CPU model for a hypervisor: KVM shows them the
+// host's CPU, as far as live migration between hosts allows; software
+// emulation has no host CPU to copy, so libvirt's default model.
+func cpuMode(t v1.VirtType) string {
+	if t == v1.VirtQEMU {
+		return "none"
+	}
+	return "host-model"
 }

@@ -218,3 +218,9 @@ func always(*Context) bool { return true }
 func uwsgiFile(project, component string) string {
 	return fmt.Sprintf("%s-%s-uwsgi.ini", project, component)
 }
+
+// withWhen returns a copy of a volume mounted only when when says so.
+func withWhen(v Volume, when func(c *Context) bool) Volume {
+	v.When = when
+	return v
+}

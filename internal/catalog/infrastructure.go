@@ -394,9 +394,7 @@ func openvswitch() *Service {
 		Description:    "Open vSwitch on every node that carries tenant traffic.",
 		Infrastructure: true,
 		Image:          "openvswitch",
-		Enabled: func(c *Context) bool {
-			return c.Enabled("networking") && c.Features.Neutron.Backend != v1.NeutronTungstenFabric
-		},
+		Enabled:        openvswitchRuns,
 		Components: []Component{{
 			Name:    "vswitchd",
 			Kind:    DaemonSet,
@@ -429,6 +427,12 @@ func openvswitch() *Service {
 	}
 }
 
+// openvswitchRuns says whether the deployment runs Open vSwitch on its
+// nodes: every networking backend but Tungsten Fabric does.
+func openvswitchRuns(c *Context) bool {
+	return c.Enabled("networking") && c.Features.Neutron.Backend != v1.NeutronTungstenFabric
+}
+
 func libvirt() *Service {
 	return &Service{
 		Name:           "libvirt",
@@ -455,10 +459,17 @@ func libvirt() *Service {
 				Why: "libvirtd runs the instances' QEMU processes on the host: devices, cgroups, network taps, " +
 					"the host's process table, and its own state (domain definitions, logs, caches) under /etc, " +
 					"/var/log and /var/cache of the image"},
-			Command: []string{"libvirtd", "--listen"},
-			Probe:   Probe{Kind: ProbeExec, Command: []string{"virsh", "connect"}},
-			Reads:   []string{"libvirtd.conf", "qemu.conf"},
-			Volumes: computeHostVolumes,
+			// libvirtd accepts live migrations (TCP, no authentication) on
+			// the node's live-migration address only, which osk
+			// node-config finds: its file gets that address, in the
+			// container's own /etc/libvirt.
+			Command: shell(`. ` + NodeConfigDir + `/node.env; ` +
+				`{ cat /etc/libvirt/libvirtd.conf; echo "listen_addr = \"$LIVE_MIGRATION_IP\""; } >/etc/libvirt/libvirtd-node.conf; ` +
+				`exec libvirtd --listen --config /etc/libvirt/libvirtd-node.conf`),
+			NodeAddresses: []NodeAddress{{Name: "LIVE_MIGRATION_IP", Interface: liveMigrationInterface}},
+			Probe:         Probe{Kind: ProbeExec, Command: []string{"virsh", "connect"}},
+			Reads:         []string{"libvirtd.conf", "qemu.conf"},
+			Volumes:       computeHostVolumes,
 		}},
 	}
 }
@@ -469,6 +480,9 @@ var computeHostVolumes = []Volume{
 	{Name: "libvirt-run", Kind: VolumeHostPath, Source: "/run/libvirt", MountPath: "/run/libvirt"},
 	{Name: "libvirt-lib", Kind: VolumeHostPath, Source: "/var/lib/libvirt", MountPath: "/var/lib/libvirt"},
 	{Name: "nova-instances", Kind: VolumeHostPath, Source: "/var/lib/nova", MountPath: "/var/lib/nova"},
+	// nova.conf's instances_path, which nova-compute does not create: on
+	// a new node, its disk inventory fails without it.
+	{Name: "nova-instance-files", Kind: VolumeHostPath, Source: "/var/lib/nova/instances", MountPath: "/var/lib/nova/instances"},
 	{Name: "modules", Kind: VolumeHostPath, Source: "/lib/modules", MountPath: "/lib/modules"},
 	{Name: "cgroup", Kind: VolumeHostPath, Source: "/sys/fs/cgroup", MountPath: "/sys/fs/cgroup"},
 	{Name: "dev", Kind: VolumeHostPath, Source: "/dev", MountPath: "/dev"},

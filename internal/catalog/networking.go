@@ -49,13 +49,16 @@ func neutronDB(branch string) Job {
 }
 
 func neutronFiles() []ConfigFile {
-	agentDefaults := v1.OsloFile{"DEFAULT": {"interface_driver": "openvswitch"}}
+	agentDefaults := v1.OsloFile{"DEFAULT": {"interface_driver": "openvswitch"}, "ovs": {"ovsdb_connection": ovsdbConnection}}
 	return []ConfigFile{
 		{Name: "neutron.conf", Dir: neutronDir,
 			Defaults: v1.OsloFile{
 				"DEFAULT": {
 					"bind_host": "0.0.0.0",
 					"bind_port": "9696", "core_plugin": "ml2",
+					// The agents' state, under the host directory they
+					// share (neutronStateVolume).
+					"state_path":              "/var/lib/neutron",
 					"dhcp_agents_per_network": "2", "l3_ha": "false", "max_l3_agents_per_router": "2",
 					// The agents answer the liveness checks' pings.
 					"rpc_ping_enabled": "true",
@@ -87,14 +90,17 @@ func neutronFiles() []ConfigFile {
 		}},
 		{Name: "plugins/ml2/openvswitch_agent.ini", Dir: neutronDir, Defaults: v1.OsloFile{
 			"agent":         {"tunnel_types": "vxlan", "l2_population": "true", "arp_responder": "true"},
-			"ovs":           {"bridge_mappings": ""},
+			"ovs":           {"bridge_mappings": "", "ovsdb_connection": ovsdbConnection},
 			"securitygroup": {"firewall_driver": "openvswitch"},
 		}},
 		{Name: "l3_agent.ini", Dir: neutronDir, Defaults: agentDefaults},
-		{Name: "dhcp_agent.ini", Dir: neutronDir, Defaults: v1.OsloFile{"DEFAULT": {
-			"interface_driver": "openvswitch", "dhcp_driver": "neutron.agent.linux.dhcp.Dnsmasq",
-			"enable_isolated_metadata": "true",
-		}}},
+		{Name: "dhcp_agent.ini", Dir: neutronDir, Defaults: v1.OsloFile{
+			"DEFAULT": {
+				"interface_driver": "openvswitch", "dhcp_driver": "neutron.agent.linux.dhcp.Dnsmasq",
+				"enable_isolated_metadata": "true",
+			},
+			"ovs": {"ovsdb_connection": ovsdbConnection},
+		}},
 		{Name: "metadata_agent.ini", Dir: neutronDir, Defaults: v1.OsloFile{"DEFAULT": {"nova_metadata_port": "8775"}},
 			Wiring: []Wire{{Kind: WireMetadataProxy, Section: "DEFAULT"}}},
 		{Name: "neutron_ovn_metadata_agent.ini", Dir: neutronDir, Defaults: v1.OsloFile{
@@ -128,10 +134,12 @@ func neutronComponents() []Component {
 		Connects:     []Connect{ovnNB, ovnSB},
 		Workers:      &Option{File: "neutron.conf", Section: "DEFAULT", Key: "api_workers"},
 	}
-	ovsAgent := agent("ovs-agent", RoleOpenVSwitch, hostAgent(whyHostNetworkAgent),
-		append(oslo("neutron-openvswitch-agent", neutronDir, "neutron.conf", "plugins/ml2/openvswitch_agent.ini"),
-			"--config-file", NodeConfigDir+"/node.conf"),
+	ovsAgent := agent("ovs-agent", RoleOpenVSwitch, hostAgent(whyHostNetworkAgent), nil,
 		"neutron.conf", "plugins/ml2/openvswitch_agent.ini")
+	ovsAgent.Command = shellArgs(externalBridgesScript + "exec " + strings.Join(append(
+		oslo("neutron-openvswitch-agent", neutronDir, "neutron.conf", "plugins/ml2/openvswitch_agent.ini"),
+		"--config-file", NodeConfigDir+"/node.conf"), " "))
+	ovsAgent.Args = externalBridges
 	ovsAgent.NodeAddresses = []NodeAddress{tunnel}
 	ovsAgent.NoDatabase = true
 	ovsAgent.Volumes = ovsRunVolumes
@@ -139,7 +147,7 @@ func neutronComponents() []Component {
 
 	l3 := agent("l3-agent", RoleGateway, hostAgent(whyHostNetworkAgent), oslo("neutron-l3-agent", neutronDir, "neutron.conf", "l3_agent.ini"), "neutron.conf", "l3_agent.ini")
 	l3 = rpcServer(l3, "neutron-l3-agent", neutronDir+"/neutron.conf", "l3_agent")
-	l3.Volumes, l3.When, l3.NoDatabase = ovsRunVolumes, ovs, true
+	l3.Volumes, l3.When, l3.NoDatabase = gatewayVolumes, ovs, true
 	l3.Layer = map[string]v1.OsloFile{"l3_agent.ini": {"DEFAULT": {"agent_mode": "legacy"}}}
 	l3dvr := l3
 	l3dvr.Name, l3dvr.Role = "l3-agent-compute", RoleCompute
@@ -148,10 +156,11 @@ func neutronComponents() []Component {
 
 	dhcp := agent("dhcp-agent", RoleGateway, hostAgent(whyHostNetworkAgent), oslo("neutron-dhcp-agent", neutronDir, "neutron.conf", "dhcp_agent.ini"), "neutron.conf", "dhcp_agent.ini")
 	dhcp = rpcServer(dhcp, "neutron-dhcp-agent", neutronDir+"/neutron.conf", "dhcp_agent")
-	dhcp.Volumes, dhcp.When, dhcp.NoDatabase = ovsRunVolumes, ovs, true
+	dhcp.Volumes, dhcp.When, dhcp.NoDatabase = gatewayVolumes, ovs, true
 
 	meta := agent("metadata-agent", RoleGateway, hostAgent(whyMetadataAgent), oslo("neutron-metadata-agent", neutronDir, "neutron.conf", "metadata_agent.ini"), "neutron.conf", "metadata_agent.ini")
 	meta.When, meta.NoDatabase = ovs, true
+	meta.Volumes = []Volume{neutronStateVolume}
 	meta.Connects = []Connect{novaMetadata}
 	metaDVR := meta
 	metaDVR.Name, metaDVR.Role = "metadata-agent-compute", RoleCompute
@@ -159,6 +168,29 @@ func neutronComponents() []Component {
 
 	return []Component{server, ovsAgent, l3, l3dvr, dhcp, meta, metaDVR,
 		ovnDatabase("nb", 6641), ovnDatabase("sb", 6642), ovnNorthd(), ovnController(), ovnMetadata(ovn)}
+}
+
+// ovsdbConnection is the host's Open vSwitch database as every component
+// that programs Open vSwitch reaches it: ovsdb-server listens on this
+// socket only (the agents' and os-vif's default, tcp:127.0.0.1:6640,
+// would need a manager entry ovsdb-server does not serve).
+const ovsdbConnection = "unix:/run/openvswitch/db.sock"
+
+// externalBridgesScript creates the Open vSwitch bridge of each external
+// network with the node's datapath and plugs the network's interface into
+// it; the OVS agent exits when a bridge of its bridge_mappings is missing.
+// $1 is the datapath, then one BRIDGE:INTERFACE per network.
+const externalBridgesScript = `datapath=$1; shift; for m in "$@"; do ` +
+	`ovs-vsctl --db=` + ovsdbConnection + ` --may-exist add-br "${m%%:*}" ` +
+	`-- set Bridge "${m%%:*}" datapath_type="$datapath" -- --may-exist add-port "${m%%:*}" "${m#*:}"; done; `
+
+// externalBridges are the arguments of externalBridgesScript.
+func externalBridges(c *Context) []string {
+	args := []string{string(c.Features.Neutron.OVSDatapath)}
+	for _, n := range c.Features.Neutron.ExternalNetworks {
+		args = append(args, BridgeName(n)+":"+n.Interface)
+	}
+	return args
 }
 
 // whyMetadataAgent is why the metadata agents run as root on the host's
@@ -169,10 +201,24 @@ const whyMetadataAgent = "serves the metadata proxy socket that the haproxy proc
 // ovsRunVolumes give an agent the host's Open vSwitch socket and network
 // namespaces.
 var ovsRunVolumes = []Volume{
-	{Name: "ovs-run", Kind: VolumeHostPath, Source: "/run/openvswitch", MountPath: "/run/openvswitch"},
+	ovsRunVolume,
 	{Name: "netns", Kind: VolumeHostPath, Source: "/run/netns", MountPath: "/run/netns"},
 	{Name: "modules", Kind: VolumeHostPath, Source: "/lib/modules", MountPath: "/lib/modules"},
 }
+
+// neutronStateVolume is the host's Neutron state directory, shared by the
+// L3, DHCP and metadata agents of a node: the metadata agent serves its
+// proxy socket there ($state_path/metadata_proxy), which the haproxy
+// processes the L3 and DHCP agents start connect to, and the agents keep
+// their processes' state there (dnsmasq's leases, keepalived's) across
+// their own restarts.
+var neutronStateVolume = Volume{Name: "neutron-state", Kind: VolumeHostPath, Source: "/var/lib/neutron", MountPath: "/var/lib/neutron"}
+
+// gatewayVolumes are the host directories of the L3 and DHCP agents.
+var gatewayVolumes = append(append([]Volume(nil), ovsRunVolumes...), neutronStateVolume)
+
+// ovsRunVolume is the host's Open vSwitch socket directory.
+var ovsRunVolume = Volume{Name: "ovs-run", Kind: VolumeHostPath, Source: "/run/openvswitch", MountPath: "/run/openvswitch"}
 
 // serverArgs adds the files of the backend's plugin to neutron-server.
 func serverArgs(c *Context) []string {
@@ -223,9 +269,12 @@ func ovnController() Component {
 	// $1 is the southbound database; NODE_NAME is set on every container.
 	c.Command = shell(`. ` + NodeConfigDir + `/node.env; ` +
 		`ovs-vsctl set open . external-ids:ovn-remote="$1" external-ids:ovn-encap-type=geneve ` +
-		`external-ids:ovn-encap-ip="$TUNNEL_IP" external-ids:system-id="$NODE_NAME"; ` +
+		`external-ids:ovn-encap-ip="$TUNNEL_IP" external-ids:system-id="$NODE_NAME" ` +
+		`external-ids:ovn-bridge-datapath-type="$2"; ` +
 		`exec ovn-controller unix:/run/openvswitch/db.sock`)
-	c.Args = func(ctx *Context) []string { return []string{"ovn-controller", ovnURL(ctx, "sb", 6642)} }
+	c.Args = func(ctx *Context) []string {
+		return []string{"ovn-controller", ovnURL(ctx, "sb", 6642), string(ctx.Features.Neutron.OVSDatapath)}
+	}
 	c.NodeAddresses = []NodeAddress{{Name: "TUNNEL_IP", Interface: func(c *Context) string { return c.Features.Neutron.TunnelInterface }}}
 	c.Probe = processProbe("ovn-controller")
 	c.Connects = []Connect{ovnSB}
@@ -289,6 +338,7 @@ func neutronFeatures(c *Context, f Files) {
 		f.Set("neutron.conf", "DEFAULT", "l3_ha", fmt.Sprint(c.Spec.Size != v1.SizeSingle))
 	}
 	physnets(c, f)
+	ovsDatapath(c, f)
 	metadata := c.Host("nova", "metadata")
 	f.Set("metadata_agent.ini", "DEFAULT", "nova_metadata_host", metadata)
 	f.Set("neutron_ovn_metadata_agent.ini", "DEFAULT", "nova_metadata_host", metadata)
@@ -312,6 +362,20 @@ func physnets(c *Context, f Files) {
 	f.Set("plugins/ml2/ml2_conf.ini", "ml2_type_flat", "flat_networks", strings.Join(flat, ","))
 	f.Set("plugins/ml2/ml2_conf.ini", "ml2_type_vlan", "network_vlan_ranges", strings.Join(vlan, ","))
 	f.Set("plugins/ml2/openvswitch_agent.ini", "ovs", "bridge_mappings", strings.Join(mappings, ","))
+}
+
+// ovsDatapath writes the datapath of the bridges the agents create or plug
+// into. The userspace datapath cannot move an Open vSwitch internal port
+// into a network namespace, so the DHCP and L3 agents then plug theirs
+// with veth pairs.
+func ovsDatapath(c *Context, f Files) {
+	datapath := c.Features.Neutron.OVSDatapath
+	for _, file := range []string{"plugins/ml2/openvswitch_agent.ini", "dhcp_agent.ini", "l3_agent.ini"} {
+		f.Set(file, "ovs", "datapath_type", string(datapath))
+	}
+	veth := fmt.Sprint(datapath == v1.OVSDatapathNetdev)
+	f.Set("dhcp_agent.ini", "DEFAULT", "ovs_use_veth", veth)
+	f.Set("l3_agent.ini", "DEFAULT", "ovs_use_veth", veth)
 }
 
 // BridgeName is the Open vSwitch bridge of an external network.

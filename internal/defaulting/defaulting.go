@@ -79,6 +79,7 @@ func defaultNeutron(p v1.Preset, n *v1.NeutronFeatures) {
 	}
 	str((*string)(&n.Backend), string(b))
 	str(&n.TunnelInterface, TunnelInterface)
+	str((*string)(&n.OVSDatapath), string(v1.OVSDatapathSystem))
 }
 
 func defaultNova(n *v1.NovaFeatures) {
@@ -87,6 +88,7 @@ func defaultNova(n *v1.NovaFeatures) {
 	str(&n.AllocationRatios.Disk, "1.0")
 	str((*string)(&n.ImagesBackend), string(v1.ImagesLocal))
 	str((*string)(&n.Console), string(v1.ConsoleNoVNC))
+	str((*string)(&n.VirtType), string(v1.VirtKVM))
 }
 
 func defaultDatabase(d *v1.DatabaseFeatures) {

@@ -253,6 +253,12 @@ func validateNeutron(n v1.NeutronFeatures, preset v1.Preset, p *field.Path) fiel
 	if n.DVR && n.Backend != v1.NeutronML2OVS {
 		errs = append(errs, field.Invalid(p.Child("dvr"), true, "distributed routing is configured this way only with the ml2/ovs backend (OVN distributes routing itself)"))
 	}
+	if !oneOf(string(n.OVSDatapath), "system", "netdev") {
+		errs = append(errs, field.NotSupported(p.Child("ovsDatapath"), n.OVSDatapath, []string{"system", "netdev"}))
+	}
+	if n.OVSDatapath == v1.OVSDatapathNetdev && n.Backend == v1.NeutronTungstenFabric {
+		errs = append(errs, field.Invalid(p.Child("ovsDatapath"), n.OVSDatapath, "Tungsten Fabric runs no Open vSwitch; the datapath applies to ml2/ovs and ovn"))
+	}
 	errs = append(errs, iface(p.Child("tunnelInterface"), n.TunnelInterface)...)
 	errs = append(errs, externalNetworks(n.ExternalNetworks, p.Child("externalNetworks"))...)
 	if fn := n.FloatingNetwork; fn != nil {
@@ -331,6 +337,9 @@ func validateNova(n v1.NovaFeatures, p *field.Path) field.ErrorList {
 	}
 	if !oneOf(string(n.Console), "novnc", "spice", "serial", "none") {
 		errs = append(errs, field.NotSupported(p.Child("console"), n.Console, []string{"novnc", "spice", "serial", "none"}))
+	}
+	if !oneOf(string(n.VirtType), "kvm", "qemu") {
+		errs = append(errs, field.NotSupported(p.Child("virtType"), n.VirtType, []string{"kvm", "qemu"}))
 	}
 	return errs
 }

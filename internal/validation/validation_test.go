@@ -76,6 +76,13 @@ func TestValidate(t *testing.T) {
 		{"dvr with ovn", func(d *v1.OpenStackDeployment) {
 			d.Spec.Features.Neutron.Backend, d.Spec.Features.Neutron.DVR = v1.NeutronOVN, true
 		}, []string{"spec.features.neutron.dvr"}},
+		{"unknown virt type", func(d *v1.OpenStackDeployment) { d.Spec.Features.Nova.VirtType = "xen" },
+			[]string{"spec.features.nova.virtType", "xen", "supported values", "qemu"}},
+		{"unknown ovs datapath", func(d *v1.OpenStackDeployment) { d.Spec.Features.Neutron.OVSDatapath = "dpdk" },
+			[]string{"spec.features.neutron.ovsDatapath", "dpdk", "supported values", "netdev"}},
+		{"netdev datapath with tungsten fabric", func(d *v1.OpenStackDeployment) {
+			d.Spec.Preset, d.Spec.Features.Neutron.OVSDatapath = v1.PresetComputeTF, v1.OVSDatapathNetdev
+		}, []string{"spec.features.neutron.ovsDatapath", "Tungsten Fabric runs no Open vSwitch"}},
 		{"bad cron", func(d *v1.OpenStackDeployment) { d.Spec.Features.Keystone.FernetRotation.Schedule = "every day" },
 			[]string{"spec.features.keystone.fernetRotation.schedule", "cron"}},
 		{"too few keys", func(d *v1.OpenStackDeployment) { d.Spec.Features.Keystone.FernetRotation.MaxActiveKeys = 2 },

@@ -132,6 +132,8 @@ func zedDeployments(t *testing.T) map[string]*v1.OpenStackDeployment {
 	ovn.Spec.Features.Neutron.DVR = false
 	ovn.Spec.Features.Nova.ImagesBackend = v1.ImagesLocal
 	ovn.Spec.Features.Nova.Console = v1.ConsoleSpice
+	ovn.Spec.Features.Nova.VirtType = v1.VirtQEMU
+	ovn.Spec.Features.Neutron.OVSDatapath = v1.OVSDatapathNetdev
 	ovn.Spec.Features.Glance.Backend = v1.StoreFile
 	one := int32(1)
 	ovn.Spec.Services["image"] = withReplicas(ovn.Spec.Services["image"], "api", &one)

@@ -74,6 +74,9 @@ type Cloud struct {
 	// Ceph is the data of the Ceph Secret the deployment renders with;
 	// nil renders placeholders.
 	Ceph map[string][]byte
+	// Wrap, when set, may change the process Start runs for a workload,
+	// named "Kind/name" (to run it in namespaces of its own).
+	Wrap func(object string, p Process) Process
 
 	net string // the first three octets of this cloud's addresses
 	ips map[string]string
@@ -222,12 +225,73 @@ type Process struct {
 // container as a local Process.
 func (c *Cloud) Prepare(owner string, pod *corev1.PodSpec) Process {
 	c.T.Helper()
-	ctr := pod.Containers[0]
+	return c.PrepareContainer(owner, pod, pod.Containers[0])
+}
+
+// HostDir is where the host directories the pods mount (hostPath
+// volumes) live, under Root: one node, shared by every pod, as a node's
+// directories are. The host's kernel interfaces (KernelPaths) are the
+// host's own.
+const HostDir = "host"
+
+// KernelPaths are the hostPath mounts that stay the host's: devices,
+// sysfs and cgroups, kernel modules and the network namespaces' mount
+// points (ip netns and pyroute2 know no other place).
+var KernelPaths = []string{"/dev", "/sys", "/lib/modules", "/run/netns"}
+
+// mountRoot returns the local directory of the two top levels of a mount
+// of owner's pod, and false for a kernel path, which is not moved.
+func (c *Cloud) mountRoot(owner string, pod *corev1.PodSpec, m corev1.VolumeMount) (string, bool) {
+	top := topDirs(m.MountPath)
+	vol := volume(pod, m.Name)
+	if vol == nil || vol.HostPath == nil {
+		return filepath.Join(c.Root, owner, top), true
+	}
+	for _, k := range KernelPaths {
+		if m.MountPath == k || strings.HasPrefix(m.MountPath, k+"/") {
+			return "", false
+		}
+	}
+	return filepath.Join(c.Root, HostDir, top), true
+}
+
+// Mounts returns where the mounts of a rendered workload's containers
+// live here, by mount path (once Prepare wrote them); the kernel paths
+// are left out.
+func (c *Cloud) Mounts(object string) map[string]string {
+	c.T.Helper()
+	_, owner, _ := strings.Cut(object, "/")
+	pod := c.podSpec(object)
+	out := map[string]string{}
+	for _, ctr := range pod.Containers {
+		for _, m := range ctr.VolumeMounts {
+			if dir, ok := c.mountRoot(owner, pod, m); ok {
+				out[m.MountPath] = localPath(dir, m)
+			}
+		}
+	}
+	return out
+}
+
+// localPath is where a mount whose top levels live in dir lives here.
+func localPath(dir string, m corev1.VolumeMount) string {
+	return dir + strings.TrimPrefix(m.MountPath, topDirs(m.MountPath))
+}
+
+// PrepareContainer writes what one container of a pod of owner mounts
+// and returns it as a local Process.
+func (c *Cloud) PrepareContainer(owner string, pod *corev1.PodSpec, ctr corev1.Container) Process {
+	c.T.Helper()
 	self := c.IP(owner)
 	prefixes := map[string]string{}
+	local := map[string]string{}
+	var mounts []corev1.VolumeMount
 	for _, m := range ctr.VolumeMounts {
-		top := topDirs(m.MountPath)
-		prefixes[top] = filepath.Join(c.Root, owner, top)
+		if dir, ok := c.mountRoot(owner, pod, m); ok {
+			prefixes[topDirs(m.MountPath)] = dir
+			local[m.MountPath] = localPath(dir, m)
+			mounts = append(mounts, m)
+		}
 	}
 	// One pass over every mounted directory, longest first: the root
 	// itself lives under /tmp, which a pod may mount too.
@@ -252,8 +316,8 @@ func (c *Cloud) Prepare(owner string, pod *corev1.PodSpec) Process {
 	for top, dir := range prefixes {
 		c.imageFiles(top, dir)
 	}
-	for _, m := range ctr.VolumeMounts {
-		c.mount(pod, m, filepath.Join(c.Root, owner, m.MountPath), rewrite)
+	for _, m := range mounts {
+		c.mount(pod, m, local[m.MountPath], rewrite)
 	}
 	p := Process{Name: owner}
 	for _, a := range append(slices.Clone(ctr.Command), ctr.Args...) {
@@ -304,12 +368,7 @@ func (c *Cloud) imageFiles(top, dir string) {
 
 // mount writes one volume mount at path.
 func (c *Cloud) mount(pod *corev1.PodSpec, m corev1.VolumeMount, path string, rewrite func(string) string) {
-	var vol *corev1.Volume
-	for i := range pod.Volumes {
-		if pod.Volumes[i].Name == m.Name {
-			vol = &pod.Volumes[i]
-		}
-	}
+	vol := volume(pod, m.Name)
 	var data map[string][]byte
 	switch {
 	case vol == nil:
@@ -335,6 +394,16 @@ func (c *Cloud) mount(pod *corev1.PodSpec, m corev1.VolumeMount, path string, re
 	for k, v := range data {
 		c.write(filepath.Join(path, k), string(v))
 	}
+}
+
+// volume returns the pod's volume of a name, or nil.
+func volume(pod *corev1.PodSpec, name string) *corev1.Volume {
+	for i := range pod.Volumes {
+		if pod.Volumes[i].Name == name {
+			return &pod.Volumes[i]
+		}
+	}
+	return nil
 }
 
 func (c *Cloud) write(path, content string) {
@@ -510,18 +579,54 @@ func (c *Cloud) StartDeployment(name string, port int, ready func() error) {
 // waits until ready, unless ready is nil.
 func (c *Cloud) Start(object string, ready func() error) *proctest.Process {
 	c.T.Helper()
+	return c.StartContainer(object, "", ready)
+}
+
+// StartContainer is Start for one named container of the workload's pod
+// (a sidecar); "" is the first. Its log is named "name/container".
+func (c *Cloud) StartContainer(object, container string, ready func() error) *proctest.Process {
+	c.T.Helper()
 	kind, name, _ := strings.Cut(object, "/")
 	pod := c.podSpec(object)
-	p := c.Prepare(name, pod)
+	ctr, log := pod.Containers[0], name
+	if container != "" {
+		i := slices.IndexFunc(pod.Containers, func(ct corev1.Container) bool { return ct.Name == container })
+		if i < 0 {
+			c.T.Fatalf("%s has no container %s", object, container)
+		}
+		ctr, log = pod.Containers[i], name+"/"+container
+	}
+	p := c.PrepareContainer(name, pod, ctr)
+	if c.Wrap != nil {
+		p = c.Wrap(object, p)
+	}
 	cmd := exec.Command(p.Argv[0], p.Argv[1:]...)
 	cmd.Env, cmd.Dir = p.Env, c.Root
-	proc := proctest.Start(c.Top, c.Root, name, cmd)
-	c.Logs[name] = proc
+	proc := proctest.Start(c.Top, c.Root, strings.ReplaceAll(log, "/", "-"), cmd)
+	c.Logs[log] = proc
 	if ready != nil {
 		proc.WaitUntil(c.T, 3*time.Minute, ready)
 	}
-	c.T.Logf("%s %s: started", kind, name)
+	c.T.Logf("%s %s: started", kind, log)
 	return proc
+}
+
+// RunInit runs the init containers of a rendered workload, named
+// "Kind/name", one after the other to completion, as the kubelet does
+// before it starts the pod's containers (osk node-config, for one).
+func (c *Cloud) RunInit(object string) {
+	c.T.Helper()
+	_, name, _ := strings.Cut(object, "/")
+	pod := c.podSpec(object)
+	for _, ctr := range pod.InitContainers {
+		p := c.PrepareContainer(name, pod, ctr)
+		cmd := exec.Command(p.Argv[0], p.Argv[1:]...)
+		cmd.Env, cmd.Dir = p.Env, c.Root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			c.T.Fatalf("%s: init container %s failed: %v\ncommand: %s\n%s", object, ctr.Name, err,
+				strings.Join(p.Argv, " "), proctest.Tail(string(out), 40))
+		}
+	}
 }
 
 // podSpec returns the pod template of a rendered workload.

@@ -1,0 +1,167 @@
+package compute_test
+
+import (
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/hypervisors"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/services"
+	"github.com/gophercloud/gophercloud/v2/openstack/placement/v1/resourceproviders"
+
+	"github.com/oskproject/osk/internal/testing/cloudtest"
+)
+
+// novaControlPlane starts nova's metadata API, scheduler and conductor as
+// their Deployments run them and waits until nova lists the scheduler and
+// the conductor up.
+func (b *bed) novaControlPlane(t *testing.T) {
+	b.StartDeployment("nova-metadata", 8775, cloudtest.Answers(fmt.Sprintf("http://%s:8775/", b.IP("nova-metadata"))))
+	b.Start("Deployment/nova-scheduler", b.serviceUp("nova-scheduler"))
+	b.Start("Deployment/nova-conductor", b.serviceUp("nova-conductor"))
+}
+
+// serviceUp is ready when nova lists a service of a binary up.
+func (b *bed) serviceUp(binary string) func() error {
+	cc, err := openstack.NewComputeV2(b.Admin(), internal)
+	if err != nil {
+		b.T.Fatal(err)
+	}
+	return func() error {
+		page, err := services.List(cc, services.ListOpts{Binary: binary}).AllPages(b.T.Context())
+		if err != nil {
+			return err
+		}
+		all, err := services.ExtractServices(page)
+		if err != nil {
+			return err
+		}
+		for _, s := range all {
+			if s.State == "up" {
+				b.T.Logf("%s on %s up", s.Binary, s.Host)
+				return nil
+			}
+		}
+		return fmt.Errorf("no %s up among %d", binary, len(all))
+	}
+}
+
+// libvirtWritable are the directories of libvirt's image that libvirtd
+// writes (domain definitions, logs, caches): the container's own, here
+// directories of the test's.
+var libvirtWritable = []string{"/etc/libvirt/qemu", "/var/log/libvirt", "/var/cache/libvirt"}
+
+// computeNode starts libvirtd and nova-compute as their DaemonSets run
+// them and waits until nova lists the hypervisor, then checks its
+// resource provider's inventory in placement.
+func (b *bed) computeNode(t *testing.T) {
+	// QEMU runs as qemu.conf's user, which must reach the instances'
+	// files under the test's directory.
+	for dir := b.Root; dir != "/"; dir = filepath.Dir(dir) {
+		if err := os.Chmod(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.RunInit("DaemonSet/libvirt-libvirtd")
+	b.Start("DaemonSet/libvirt-libvirtd", exists(filepath.Join(b.Root, cloudtest.HostDir, "run", "libvirt", "libvirt-sock")))
+	b.RunInit("DaemonSet/nova-compute")
+	b.Start("DaemonSet/nova-compute", b.serviceUp("nova-compute"))
+	b.waitHypervisor(t)
+}
+
+// inMountNamespace runs the process of a node agent (a DaemonSet) in a
+// mount namespace of its own where its pod's mounts are at their paths,
+// as in its container: libvirt, Open vSwitch and the tools the agents
+// run (through sudo, which drops the environment) know the paths of
+// their own files and sockets, which no option moves. The namespace's
+// mounts, the network namespaces' among them, go with its processes.
+func (b *bed) inMountNamespace(object string, p cloudtest.Process) cloudtest.Process {
+	if !strings.HasPrefix(object, "DaemonSet/") {
+		return p
+	}
+	mounts := b.Mounts(object)
+	if object == "DaemonSet/libvirt-libvirtd" {
+		for _, dir := range libvirtWritable {
+			mounts[dir] = filepath.Join(b.Root, "libvirt-libvirtd", dir)
+		}
+	}
+	var script []string
+	for _, path := range slices.Sorted(maps.Keys(mounts)) {
+		if strings.HasPrefix(b.Root, path+"/") {
+			// The pod's /tmp would hide the test's directory, where
+			// the mounts come from: the host's stays.
+			continue
+		}
+		script = append(script, b.bindMount(mounts[path], path))
+	}
+	script = append(script, `exec "$@"`)
+	p.Argv = append([]string{"unshare", "--mount", "--propagation", "private", "/bin/sh", "-ec",
+		strings.Join(script, "; "), "sh"}, p.Argv...)
+	return p
+}
+
+// bindMount returns the shell command that mounts local at path: a file
+// (a subPath mount) or a directory.
+func (b *bed) bindMount(local, path string) string {
+	fi, err := os.Stat(local)
+	if err == nil && fi.Mode().IsRegular() {
+		return fmt.Sprintf("[ -e %[2]q ] || { mkdir -p %[3]q; : >%[2]q; }; mount --bind %[1]q %[2]q", local, path, filepath.Dir(path))
+	}
+	if err := os.MkdirAll(local, 0o755); err != nil {
+		b.T.Fatal(err)
+	}
+	return fmt.Sprintf("mkdir -p %[2]q; mount --bind %[1]q %[2]q", local, path)
+}
+
+// waitHypervisor waits until nova lists the hypervisor and placement its
+// resource provider with VCPU, MEMORY_MB and DISK_GB inventory.
+func (b *bed) waitHypervisor(t *testing.T) {
+	admin := b.Admin()
+	cc, err := openstack.NewComputeV2(admin, internal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// From 2.53 on, a hypervisor's id is its resource provider's.
+	cc.Microversion = "2.53"
+	pc, err := openstack.NewPlacementV1(admin, internal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Logs["nova-compute"].WaitUntil(t, 3*time.Minute, func() error {
+		page, err := hypervisors.List(cc, nil).AllPages(t.Context())
+		if err != nil {
+			return err
+		}
+		hs, err := hypervisors.ExtractHypervisors(page)
+		if err != nil {
+			return err
+		}
+		if len(hs) == 0 {
+			return fmt.Errorf("no hypervisor listed")
+		}
+		t.Logf("hypervisor %s (%s), state %s, status %s", hs[0].HypervisorHostname, hs[0].HypervisorType, hs[0].State, hs[0].Status)
+		return inventory(t, pc, hs[0].ID)
+	})
+}
+
+// inventory checks the resource provider of a hypervisor in placement.
+func inventory(t *testing.T, pc *gophercloud.ServiceClient, id string) error {
+	inv, err := resourceproviders.GetInventories(t.Context(), pc, id).Extract()
+	if err != nil {
+		return fmt.Errorf("inventory of resource provider %s: %w", id, err)
+	}
+	for _, class := range []string{"VCPU", "MEMORY_MB", "DISK_GB"} {
+		if inv.Inventories[class].Total <= 0 {
+			return fmt.Errorf("resource provider %s has no %s: %+v", id, class, inv.Inventories)
+		}
+	}
+	t.Logf("resource provider %s: %+v", id, inv.Inventories)
+	return nil
+}
