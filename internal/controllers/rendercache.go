@@ -1,7 +1,9 @@
 package controllers
 
 import (
+	"crypto/sha256"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -17,7 +19,8 @@ import (
 // deployment upgrades, every pass renders two releases, and rendering is
 // most of a pass's own work. An entry is found by everything a rendering
 // depends on: the deployment's generation (its spec), the release, the
-// options and the resource versions of its credential Secrets.
+// options (the Ceph keys' content included) and the resource versions of
+// its credential Secrets.
 //
 // Renderings are shared between passes, which only read them; Apply's
 // stamp (owner, applied hash) is the same on every pass. Only renderings
@@ -40,7 +43,13 @@ func renderKey(generation int64, release string, opts render.Options, secrets []
 		versions = append(versions, s.Name+"@"+s.ResourceVersion)
 	}
 	slices.Sort(versions)
-	return fmt.Sprintf("%d/%s/%t/%s/%s", generation, release, opts.UpgradeSteps, opts.OskImage, strings.Join(versions, ","))
+	// The Ceph keys are data from a Secret of the user's or of the Ceph
+	// controller's, not a credential of osk's: their content is hashed.
+	ceph := sha256.New()
+	for _, k := range slices.Sorted(maps.Keys(opts.Ceph)) {
+		fmt.Fprintf(ceph, "%s=%x;", k, opts.Ceph[k])
+	}
+	return fmt.Sprintf("%d/%s/%t/%s/%x/%s", generation, release, opts.UpgradeSteps, opts.OskImage, ceph.Sum(nil)[:8], strings.Join(versions, ","))
 }
 
 // get returns the rendering of a deployment's role kept under key.

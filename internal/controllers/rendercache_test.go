@@ -26,6 +26,7 @@ func TestRenderKey(t *testing.T) {
 		"osk image":        renderKey(3, "caracal", render.Options{OskImage: "x:1"}, []corev1.Secret{secret("a", "1"), secret("b", "2")}),
 		"a Secret changed": renderKey(3, "caracal", render.Options{}, []corev1.Secret{secret("a", "1"), secret("b", "3")}),
 		"a Secret added":   renderKey(3, "caracal", render.Options{}, []corev1.Secret{secret("a", "1"), secret("b", "2"), secret("c", "1")}),
+		"a Ceph key":       renderKey(3, "caracal", render.Options{Ceph: map[string][]byte{"client.cinder.key": []byte("k2")}}, []corev1.Secret{secret("a", "1"), secret("b", "2")}),
 	} {
 		if key == base {
 			t.Errorf("a changed %s kept the key %s", what, key)
