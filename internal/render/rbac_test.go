@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	rbacv1 "k8s.io/api/rbac/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 )
 
@@ -31,14 +32,7 @@ func TestOperatorHoldsWhatItGrants(t *testing.T) {
 	}
 	for file, objs := range deploymentExamples(t) {
 		for _, o := range objs {
-			var rules []rbacv1.PolicyRule
-			switch r := o.(type) {
-			case *rbacv1.Role:
-				rules = r.Rules
-			case *rbacv1.ClusterRole:
-				rules = r.Rules
-			}
-			for _, rule := range rules {
+			for _, rule := range rulesOf(o) {
 				if missing := uncovered(operator.Rules, rule); len(missing) > 0 {
 					t.Errorf("%s: %T %s grants %v, which osk's ClusterRole does not hold", file, o, o.GetName(), missing)
 				}
@@ -81,4 +75,16 @@ func grants(h rbacv1.PolicyRule, group, resource, verb string, names []string) b
 		return true
 	}
 	return len(names) > 0 && !slices.ContainsFunc(names, func(n string) bool { return !slices.Contains(h.ResourceNames, n) })
+}
+
+// rulesOf returns the rules of a Role or ClusterRole, none of another
+// object.
+func rulesOf(o client.Object) []rbacv1.PolicyRule {
+	switch r := o.(type) {
+	case *rbacv1.Role:
+		return r.Rules
+	case *rbacv1.ClusterRole:
+		return r.Rules
+	}
+	return nil
 }

@@ -10,7 +10,6 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/oskproject/osk/internal/catalog"
@@ -232,16 +231,7 @@ func isTrue(b *bool) bool { return b != nil && *b }
 func TestSecretsReadByName(t *testing.T) {
 	for file, objs := range deploymentExamples(t) {
 		for _, o := range objs {
-			var rules []rbacv1.PolicyRule
-			switch r := o.(type) {
-			case *rbacv1.Role:
-				rules = r.Rules
-			case *rbacv1.ClusterRole:
-				rules = r.Rules
-			default:
-				continue
-			}
-			for _, rule := range rules {
+			for _, rule := range rulesOf(o) {
 				wide := (slices.Contains(rule.Resources, "secrets") || slices.Contains(rule.Resources, "*")) && len(rule.ResourceNames) == 0
 				if c := owner(o); wide && (c == nil || c.ListsSecrets == "") {
 					t.Errorf("%s %T %s: reads every Secret (%v), not justified in the catalog", file, o, o.GetName(), rule)

@@ -7,8 +7,6 @@ package ceph_test
 
 import (
 	"bytes"
-	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -27,17 +25,7 @@ import (
 
 var osk string
 
-func TestMain(m *testing.M) {
-	path, cleanup, err := cloudtest.BuildOsk()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	osk = path
-	code := m.Run()
-	cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { cloudtest.Main(m, &osk) }
 
 var internal = gophercloud.EndpointOpts{Availability: gophercloud.AvailabilityInternal, Region: "RegionOne"}
 

@@ -21,17 +21,7 @@ import (
 // once by TestMain.
 var oskBinary string
 
-func TestMain(m *testing.M) {
-	osk, cleanup, err := cloudtest.BuildOsk()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	oskBinary = osk
-	code := m.Run()
-	cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { cloudtest.Main(m, &oskBinary) }
 
 // bed is testdata/zed.yaml run by cloudtest, on this one machine.
 type bed struct{ *cloudtest.Cloud }

@@ -6,7 +6,6 @@ package openstack_test
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -32,17 +31,7 @@ import (
 // oskBinary is the osk command the Jobs run, built once by TestMain.
 var oskBinary string
 
-func TestMain(m *testing.M) {
-	osk, cleanup, err := cloudtest.BuildOsk()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	oskBinary = osk
-	code := m.Run()
-	cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { cloudtest.Main(m, &oskBinary) }
 
 // TestZedServices brings up keystone, placement, glance, neutron-server
 // and nova-api exactly as osk configures them for zed, running exactly

@@ -111,6 +111,20 @@ func New(t *testing.T, file, osk string) *Cloud {
 	return c
 }
 
+// Main builds osk, sets *osk to its path, runs the tests and exits with
+// their status, removing the binary: a bed's TestMain.
+func Main(m *testing.M, osk *string) {
+	path, cleanup, err := BuildOsk()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	*osk = path
+	code := m.Run()
+	cleanup()
+	os.Exit(code)
+}
+
 // BuildOsk builds osk into a new temporary directory, for a TestMain;
 // cleanup removes it.
 func BuildOsk() (path string, cleanup func(), err error) {
