@@ -51,6 +51,7 @@ $KUBECONFIG. Logs are JSON lines on standard error.`,
 	f.StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig of the cluster to manage (default: in-cluster or $KUBECONFIG)")
 	f.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8080", `address of /metrics ("0" turns it off)`)
 	f.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz")
+	f.StringVar(&o.PprofAddr, "pprof-bind-address", "", "address of Go's /debug/pprof profiles (default: off)")
 	f.BoolVar(&o.LeaderElection, "leader-elect", false, "elect a leader among several operator replicas")
 	f.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader lease (default: the operator's own)")
 	f.IntVar(&o.Workers, "workers", 4, "deployments reconciled at once")

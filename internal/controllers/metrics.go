@@ -36,16 +36,27 @@ var (
 		Name: "osk_reconcile_pass_seconds", Help: "Duration of a reconcile pass over a deployment.",
 		Buckets: prometheus.ExponentialBuckets(0.01, 2, 12),
 	}, []string{"namespace", "deployment"})
+	phaseSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "osk_reconcile_phase_seconds", Help: "Duration of one phase (render, credentials, plan, apply, prune, status) of a reconcile pass.",
+		Buckets: prometheus.ExponentialBuckets(0.001, 2, 15),
+	}, []string{"phase"})
 )
 
 func init() {
-	metrics.Registry.MustRegister(APIWrites, serviceReady, progress, passSeconds, deploymentState, upgradeStepStarted)
+	metrics.Registry.MustRegister(APIWrites, serviceReady, progress, passSeconds, phaseSeconds, deploymentState, upgradeStepStarted)
 }
 
 func countWrite(verb, kind string) { APIWrites.WithLabelValues(verb, kind).Inc() }
 
 func observe(d *v1.OpenStackDeployment, took time.Duration) {
 	passSeconds.WithLabelValues(d.Namespace, d.Name).Observe(took.Seconds())
+}
+
+// timed runs one phase of a pass and observes how long it took.
+func timed[T any](phase string, run func() T) T {
+	start := time.Now()
+	defer func() { phaseSeconds.WithLabelValues(phase).Observe(time.Since(start).Seconds()) }()
+	return run()
 }
 
 // publish publishes a plan's figures.

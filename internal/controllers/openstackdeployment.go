@@ -88,7 +88,7 @@ func (r *OpenStackDeploymentReconciler) Reconcile(ctx context.Context, req ctrl.
 	before := d.DeepCopy()
 	defer func() {
 		observe(d, time.Since(start))
-		if serr := r.writeStatus(ctx, d, before); serr != nil {
+		if serr := timed("status", func() error { return r.writeStatus(ctx, d, before) }); serr != nil {
 			err = errors.Join(err, serr)
 		}
 	}()
@@ -99,7 +99,7 @@ func (r *OpenStackDeploymentReconciler) Reconcile(ctx context.Context, req ctrl.
 // apply, prune, status.
 func (r *OpenStackDeploymentReconciler) reconcile(ctx context.Context, d *v1.OpenStackDeployment) (ctrl.Result, error) {
 	p := &pass{r: r, d: d, applier: r.applier(d)}
-	if !p.render(ctx) {
+	if !timed("render", func() bool { return p.render(ctx) }) {
 		return ctrl.Result{}, nil // the spec is invalid: nothing changes until it does
 	}
 	for _, phase := range []struct {
@@ -111,7 +111,7 @@ func (r *OpenStackDeploymentReconciler) reconcile(ctx context.Context, d *v1.Ope
 		{"apply", p.apply},
 		{"prune", p.prune},
 	} {
-		if err := phase.run(ctx); err != nil {
+		if err := timed(phase.name, func() error { return phase.run(ctx) }); err != nil {
 			setCondition(d, v1.ConditionReady, metav1.ConditionFalse, "ReconcileError", fmt.Sprintf("%s: %v", phase.name, err))
 			return ctrl.Result{}, fmt.Errorf("%s: %w", phase.name, err)
 		}

@@ -117,6 +117,9 @@ func TestPodTrouble(t *testing.T) {
 		if got := lifecycle.PodTrouble(tc.pods); got != tc.want {
 			t.Errorf("%s:\n got %q\nwant %q", tc.name, got, tc.want)
 		}
+		if got := lifecycle.PodTrouble(slimmed(t, tc.pods)); got != tc.want {
+			t.Errorf("%s, as the cache holds the pods:\n got %q\nwant %q", tc.name, got, tc.want)
+		}
 	}
 }
 

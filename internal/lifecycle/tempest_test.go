@@ -86,9 +86,11 @@ func TestTempestResult(t *testing.T) {
 				FailedTests: []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := lifecycle.TempestResult(tc.pods)
-			if !equality.Semantic.DeepEqual(got, tc.want) {
-				t.Errorf("TempestResult = %+v, want %+v", got, tc.want)
+			for _, pods := range [][]corev1.Pod{tc.pods, slimmed(t, tc.pods)} {
+				got := lifecycle.TempestResult(pods)
+				if !equality.Semantic.DeepEqual(got, tc.want) {
+					t.Errorf("TempestResult = %+v, want %+v", got, tc.want)
+				}
 			}
 		})
 	}

@@ -23,6 +23,7 @@ import (
 	v1 "github.com/oskproject/osk/api/v1alpha1"
 	"github.com/oskproject/osk/internal/controllers"
 	"github.com/oskproject/osk/internal/galera"
+	"github.com/oskproject/osk/internal/lifecycle"
 	"github.com/oskproject/osk/internal/monitoring"
 	"github.com/oskproject/osk/internal/render"
 )
@@ -33,6 +34,8 @@ type Options struct {
 	MetricsAddr string
 	// ProbeAddr serves /healthz and /readyz.
 	ProbeAddr string
+	// PprofAddr serves Go's /debug/pprof profiles; off when empty or "0".
+	PprofAddr string
 	// LeaderElection makes one replica of several do the work.
 	LeaderElection bool
 	// LeaderElectionNamespace holds the lease; the in-cluster namespace
@@ -118,6 +121,7 @@ func Run(ctx context.Context, config *rest.Config, o Options) error {
 		Scheme:                        scheme,
 		Metrics:                       metricsserver.Options{BindAddress: o.MetricsAddr},
 		HealthProbeBindAddress:        o.ProbeAddr,
+		PprofBindAddress:              o.PprofAddr,
 		LeaderElection:                o.LeaderElection,
 		LeaderElectionID:              "osk-operator.osk.dev",
 		LeaderElectionNamespace:       o.LeaderElectionNamespace,
@@ -133,6 +137,9 @@ func Run(ctx context.Context, config *rest.Config, o Options) error {
 				&v1.OpenStackDeployment{}: {Label: labels.Everything()},
 				&v1.HelmBundle{}:          {Label: labels.Everything()},
 				&corev1.ConfigMap{}:       {Label: labels.NewSelector().Add(*configMaps)},
+				// Most of them are DaemonSet pods, whose specs repeat
+				// their templates: the cache keeps what osk reads.
+				&corev1.Pod{}: {Transform: lifecycle.SlimPod},
 			},
 		},
 	})

@@ -114,11 +114,13 @@ func BenchmarkUpgradeCompute(b *testing.B) {
 	startOperator(b, env)
 	var wall, busy, cpu time.Duration
 	var passes uint64
+	phases := map[string]time.Duration{}
 	for b.Loop() {
 		b.StopTimer()
 		d := waitState(b, c, deploy(b, c, "compute", env.Namespace(b)), v1.StateApplied, applyTimeout)
 		b.StartTimer()
 		busy0, passes0 := passTime(b, d)
+		phases0 := phaseTimes(b)
 		cpu0, start := cpuTime(), time.Now()
 		patch := client.RawPatch("application/merge-patch+json", []byte(`{"spec":{"openstackVersion":"epoxy"}}`))
 		if err := c.Patch(context.Background(), d, patch); err != nil {
@@ -132,6 +134,12 @@ func BenchmarkUpgradeCompute(b *testing.B) {
 		}
 		busy1, passes1 := passTime(b, d)
 		busy, passes = busy+busy1-busy0, passes+passes1-passes0
+		for phase, t := range phaseTimes(b) {
+			phases[phase] += t - phases0[phase]
+		}
+	}
+	for phase, t := range phases {
+		b.ReportMetric(100*t.Seconds()/wall.Seconds(), phase+"-%")
 	}
 	n := float64(b.N)
 	b.ReportMetric(wall.Seconds()/n, "s-upgrade")
@@ -139,6 +147,29 @@ func BenchmarkUpgradeCompute(b *testing.B) {
 	b.ReportMetric(100*busy.Seconds()/wall.Seconds(), "operator-%")
 	b.ReportMetric(float64(passes)/n, "passes/upgrade")
 	b.ReportMetric(cpu.Seconds()/n, "cpu-s/upgrade")
+}
+
+// phaseTimes returns the summed duration of each phase of the operator's
+// passes so far (osk_reconcile_phase_seconds), over every deployment.
+func phaseTimes(b *testing.B) map[string]time.Duration {
+	families, err := metrics.Registry.Gather()
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := map[string]time.Duration{}
+	for _, f := range families {
+		if f.GetName() != "osk_reconcile_phase_seconds" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "phase" {
+					out[l.GetValue()] = time.Duration(m.GetHistogram().GetSampleSum() * float64(time.Second))
+				}
+			}
+		}
+	}
+	return out
 }
 
 // passTime returns the summed duration and the count of the operator's

@@ -6,7 +6,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -84,6 +87,7 @@ func BenchmarkScaleCompute(b *testing.B) {
 		r.addNode()
 		r.removeNode()
 		b.ReportMetric(float64(r.p.PeakRSS(b))/1024, "peak-RSS-MiB")
+		r.heap()
 		b.Logf("%d compute nodes: figures above; the operator's log: %s", computes(), r.p.Log)
 	}
 }
@@ -95,6 +99,7 @@ type run struct {
 	c       client.Client
 	p       *operatortest.Child
 	metrics string
+	pprof   string
 	d       *v1.OpenStackDeployment
 }
 
@@ -104,9 +109,9 @@ func (r *run) deploy(osk string) {
 	b := r.b
 	ns := r.env.Namespace(b)
 	var probe string
-	r.metrics, probe = proctest.FreeAddr(b), proctest.FreeAddr(b)
+	r.metrics, probe, r.pprof = proctest.FreeAddr(b), proctest.FreeAddr(b), proctest.FreeAddr(b)
 	r.p = operatortest.StartChild(b, osk, "operator", "--kubeconfig", r.env.Sandbox.Kubeconfig(),
-		"--metrics-bind-address", r.metrics, "--health-probe-bind-address", probe)
+		"--metrics-bind-address", r.metrics, "--health-probe-bind-address", probe, "--pprof-bind-address", r.pprof)
 	r.p.WaitReady(b, "http://"+probe+"/readyz")
 	d, err := manifest.Load(filepath.Join("..", "..", "examples", "compute.yaml"))
 	if err != nil {
@@ -248,6 +253,35 @@ func (r *run) removeNode() {
 	time.Sleep(settle)
 	after := operatortest.ScrapeSeries(b, r.metrics)
 	b.ReportMetric(sum(after, "osk_api_writes_total")-sum(before, "osk_api_writes_total"), "writes-node-removed")
+}
+
+// heap reports the operator's live heap at the end of the run and keeps
+// its heap profile, listing where the memory goes: the profile stays in
+// the system's temporary directory for `go tool pprof`.
+func (r *run) heap() {
+	b := r.b
+	series := operatortest.ScrapeSeries(b, r.metrics)
+	b.ReportMetric(series["go_memstats_heap_inuse_bytes"]/(1<<20), "heap-inuse-MiB")
+	resp, err := http.Get("http://" + r.pprof + "/debug/pprof/heap?gc=1")
+	if err != nil {
+		b.Fatalf("reading the heap profile: %v", err)
+	}
+	defer resp.Body.Close()
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("osk-scale-heap-%d.pb.gz", computes()))
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		b.Fatalf("saving the heap profile: %v", err)
+	}
+	top, err := exec.Command("go", "tool", "pprof", "-top", "-sample_index=inuse_space", path).CombinedOutput()
+	if err != nil {
+		b.Fatalf("go tool pprof: %v: %s", err, top)
+	}
+	lines := strings.SplitN(string(top), "\n", 25)
+	b.Logf("heap profile %s:\n%s", path, strings.Join(lines[:min(len(lines), 24)], "\n"))
 }
 
 func nodeNamed(name string) *corev1.Node {
