@@ -47,12 +47,13 @@ func Retained(kind string) bool { return kind == "PersistentVolumeClaim" }
 
 // Owned lists the owner's live objects of every kind osk renders; a kind
 // the cluster does not serve (StackLight's without the Prometheus
-// Operator's CRDs) has none.
+// Operator's CRDs) has none. From a cache, they are the cache's own
+// copies: read only.
 func (a *Applier) Owned(ctx context.Context) (map[render.Key]client.Object, error) {
 	out := map[render.Key]client.Object{}
 	sel := client.MatchingLabels{LabelOwner: string(a.Owner.GetUID())}
 	for kind, list := range Kinds() {
-		err := a.Client.List(ctx, list, sel)
+		err := a.Client.List(ctx, list, sel, client.UnsafeDisableDeepCopy)
 		if apimeta.IsNoMatchError(err) {
 			continue // the cluster does not serve the kind: nothing of it exists
 		}

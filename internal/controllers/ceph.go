@@ -37,7 +37,16 @@ type cephVerdict struct {
 // unlabelled Secret can then be named as such.
 func (p *pass) readCephKeys(ctx context.Context, name string) (*corev1.Secret, error) {
 	s := &corev1.Secret{}
-	err := p.r.APIReader.Get(ctx, types.NamespacedName{Namespace: p.d.Namespace, Name: name}, s)
+	key := types.NamespacedName{Namespace: p.d.Namespace, Name: name}
+	// A labelled Secret is in the Ceph Secrets' cache, whose changes start
+	// the passes; only one missing there (absent, or not labelled, which
+	// the condition names) is read from the API server.
+	if p.r.cephKeys != nil {
+		if err := p.r.cephKeys.Get(ctx, key, s); err == nil {
+			return s, nil
+		}
+	}
+	err := p.r.APIReader.Get(ctx, key, s)
 	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}

@@ -47,6 +47,9 @@ type OpenStackDeploymentReconciler struct {
 	verified apply.Verified
 	// renders keeps each deployment's last renderings.
 	renders renderCache
+	// cephKeys reads the labelled Ceph Secrets from their own cache
+	// (cephKeysSource); nil until the controller is set up.
+	cephKeys client.Reader
 }
 
 // +kubebuilder:rbac:groups=osk.dev,resources=openstackdeployments,verbs=get;list;watch;update;patch

@@ -68,18 +68,20 @@ func (r *OpenStackDeploymentReconciler) SetupWithManager(mgr ctrl.Manager, worke
 	// when what the deployment's status would say of a pod changes.
 	b = b.Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(deploymentOfPod),
 		builder.WithPredicates(predicate.Or[client.Object](troubleChanged(), tempestReported())))
-	ceph, err := cephKeysSource(mgr, r.deploymentsInNamespace)
+	ceph, cephKeys, err := cephKeysSource(mgr, r.deploymentsInNamespace)
 	if err != nil {
 		return err
 	}
+	r.cephKeys = cephKeys
 	return b.WatchesRawSource(ceph).Complete(r)
 }
 
 // cephKeysSource watches the Ceph Secrets (labelled
 // cephkeys.LabelWatched=true), which are not osk's and so not in the
 // manager's cache, through a cache of their own: a change runs a pass
-// over the deployments of the Secret's namespace.
-func cephKeysSource(mgr ctrl.Manager, toDeployments handler.MapFunc) (source.Source, error) {
+// over the deployments of the Secret's namespace. The cache is returned
+// too, for the passes to read the Secrets from.
+func cephKeysSource(mgr ctrl.Manager, toDeployments handler.MapFunc) (source.Source, client.Reader, error) {
 	c, err := cache.New(mgr.GetConfig(), cache.Options{
 		Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper(),
 		ByObject: map[client.Object]cache.ByObject{
@@ -87,12 +89,12 @@ func cephKeysSource(mgr ctrl.Manager, toDeployments handler.MapFunc) (source.Sou
 		},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("creating the cache of Ceph Secrets: %w", err)
+		return nil, nil, fmt.Errorf("creating the cache of Ceph Secrets: %w", err)
 	}
 	if err := mgr.Add(c); err != nil {
-		return nil, fmt.Errorf("adding the cache of Ceph Secrets: %w", err)
+		return nil, nil, fmt.Errorf("adding the cache of Ceph Secrets: %w", err)
 	}
-	return source.Kind[client.Object](c, &corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(toDeployments)), nil
+	return source.Kind[client.Object](c, &corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(toDeployments)), c, nil
 }
 
 // deploymentOfPod names the deployment a pod belongs to: every pod

@@ -27,13 +27,14 @@ import (
 	"github.com/oskproject/osk/internal/manifest"
 	"github.com/oskproject/osk/internal/sandbox"
 	"github.com/oskproject/osk/internal/sandbox/sandboxtest"
+	"github.com/oskproject/osk/internal/testing/cephtest"
 	"github.com/oskproject/osk/internal/testing/operatortest"
 	"github.com/oskproject/osk/internal/testing/proctest"
 )
 
 const (
 	// applyTimeout bounds the wait for APPLIED at scale.
-	applyTimeout = 20 * time.Minute
+	applyTimeout = 40 * time.Minute
 	// coverTimeout bounds the wait for a node's DaemonSet pods.
 	coverTimeout = 5 * time.Minute
 	// settle is how long the operator is left alone before a measurement.
@@ -118,18 +119,24 @@ func (r *run) deploy(osk string) {
 		b.Fatal(err)
 	}
 	d.Namespace = ns
+	cephtest.Create(b, r.c, ns)
 	start := time.Now()
 	if err := r.c.Create(b.Context(), d); err != nil {
 		b.Fatal(err)
 	}
 	r.d = d
+	var last string
 	sandboxtest.Eventually(b, applyTimeout, "compute to be APPLIED", func(ctx context.Context) error {
 		got := &v1.OpenStackDeployment{}
 		if err := r.c.Get(ctx, client.ObjectKeyFromObject(d), got); err != nil {
 			return err
 		}
+		if progress := got.Status.Progress; progress != last {
+			b.Logf("%4.0f s: progress %s", time.Since(start).Seconds(), progress)
+			last = progress
+		}
 		if got.Status.ObservedGeneration != got.Generation || got.Status.State != v1.StateApplied {
-			return fmt.Errorf("state %q, progress %s", got.Status.State, got.Status.Progress)
+			return fmt.Errorf("state %q, progress %s, waiting: %s", got.Status.State, got.Status.Progress, waiting(got))
 		}
 		return nil
 	})
@@ -282,6 +289,19 @@ func (r *run) heap() {
 	}
 	lines := strings.SplitN(string(top), "\n", 25)
 	b.Logf("heap profile %s:\n%s", path, strings.Join(lines[:min(len(lines), 24)], "\n"))
+}
+
+// waiting lists the services of d that are not ready, with what they
+// wait for.
+func waiting(d *v1.OpenStackDeployment) string {
+	var out []string
+	for name, st := range d.Status.Services {
+		if st.State != v1.ServiceReady {
+			out = append(out, fmt.Sprintf("%s %s (%d/%d): %s", name, st.State, st.Ready, st.Total, st.Message))
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(out, "; ")
 }
 
 func nodeNamed(name string) *corev1.Node {
