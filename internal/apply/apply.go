@@ -63,6 +63,54 @@ type Applier struct {
 	// Verified, when set, remembers the live objects found up to date
 	// across passes.
 	Verified *Verified
+	// Stamps, when set, remembers across passes the objects already
+	// stamped, so that the same rendered objects are not hashed again.
+	Stamps *Stamps
+	// stamped are the objects this Applier stamped, with their hashes.
+	stamped map[client.Object]string
+}
+
+// Stamps remembers, per owner, the rendered objects the owner's last pass
+// stamped and the hash each got. A render cache hands the next pass the
+// very same objects, and rendered objects change after rendering only by
+// their stamp, so an object found here with its hash still on it needs no
+// new one. Each pass's Remember replaces the owner's set with the objects
+// it stamped: what a pass no longer applies is forgotten. Safe for
+// concurrent use; the zero value is ready.
+type Stamps struct {
+	mu sync.Mutex
+	by map[types.UID]map[client.Object]string
+}
+
+func (s *Stamps) known(owner types.UID, o client.Object) bool {
+	if s == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h, ok := s.by[owner][o]
+	return ok && o.GetAnnotations()[AnnotationAppliedHash] == h
+}
+
+// Remember keeps what a stamped in this pass, in place of what the
+// owner's earlier passes stamped.
+func (a *Applier) Remember() {
+	if a.Stamps == nil {
+		return
+	}
+	a.Stamps.mu.Lock()
+	defer a.Stamps.mu.Unlock()
+	if a.Stamps.by == nil {
+		a.Stamps.by = map[types.UID]map[client.Object]string{}
+	}
+	a.Stamps.by[a.Owner.GetUID()] = a.stamped
+}
+
+// Forget drops what is remembered of an owner that is gone.
+func (s *Stamps) Forget(owner types.UID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.by, owner)
 }
 
 // Verified remembers which live objects were found to hold what osk
@@ -114,6 +162,10 @@ func (v *Verified) Forget(uids ...types.UID) {
 // prepare labels an object as the owner's and, when namespaced and not
 // retained, adds the owner reference, then stamps the hash of the result.
 func (a *Applier) prepare(o client.Object) error {
+	if a.Stamps.known(a.Owner.GetUID(), o) {
+		a.keep(o)
+		return nil
+	}
 	l := o.GetLabels()
 	if l == nil {
 		l = map[string]string{}
@@ -140,7 +192,19 @@ func (a *Applier) prepare(o client.Object) error {
 	}
 	ann[AnnotationAppliedHash] = h
 	o.SetAnnotations(ann)
+	a.keep(o)
 	return nil
+}
+
+// keep notes o as stamped by this pass.
+func (a *Applier) keep(o client.Object) {
+	if a.Stamps == nil {
+		return
+	}
+	if a.stamped == nil {
+		a.stamped = map[client.Object]string{}
+	}
+	a.stamped[o] = o.GetAnnotations()[AnnotationAppliedHash]
 }
 
 // Apply stamps o as the owner's and makes the cluster hold it; live is

@@ -45,6 +45,8 @@ type OpenStackDeploymentReconciler struct {
 	// verified remembers, across passes, the live objects found up to
 	// date.
 	verified apply.Verified
+	// stamps remembers, across passes, the rendered objects stamped.
+	stamps apply.Stamps
 	// renders keeps each deployment's last renderings.
 	renders renderCache
 	// cephKeys reads the labelled Ceph Secrets from their own cache
@@ -137,7 +139,7 @@ func (r *OpenStackDeploymentReconciler) reconcile(ctx context.Context, d *v1.Ope
 const progressRefresh = 5 * time.Second
 
 func (r *OpenStackDeploymentReconciler) applier(d *v1.OpenStackDeployment) *apply.Applier {
-	return &apply.Applier{Client: r.Client, Owner: d, Writes: countWrite, Verified: &r.verified}
+	return &apply.Applier{Client: r.Client, Owner: d, Writes: countWrite, Verified: &r.verified, Stamps: &r.stamps}
 }
 
 // finalize removes what the deployment created, except its data unless
@@ -172,6 +174,7 @@ func (r *OpenStackDeploymentReconciler) finalize(ctx context.Context, d *v1.Open
 	}
 	forget(d)
 	r.renders.forget(d.UID)
+	r.stamps.Forget(d.UID)
 	return ctrl.Result{}, nil
 }
 

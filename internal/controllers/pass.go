@@ -185,6 +185,7 @@ func (p *pass) apply(ctx context.Context) error {
 			logger.Info(string(res), "object", k.String(), "service", o.GetLabels()[render.LabelService])
 		}
 	}
+	p.applier.Remember()
 	return nil
 }
 
