@@ -25,7 +25,8 @@ type Client struct {
 //     and keeps instance disks as cinder's user), the vms pool, and
 //     clones images copy-on-write: read-only RBD on images.
 //   - cinder-backup writes the backup pool.
-//   - gnocchi reads and writes RADOS objects in the metrics pool.
+//   - gnocchi writes RADOS objects in the metrics pool (RBD's profile
+//     grants that on the pool, and no more).
 func Clients(s *v1.CephDeploymentSpec) []Client {
 	pools := map[string]string{}
 	for _, p := range s.Pools {
@@ -57,8 +58,8 @@ func Clients(s *v1.CephDeploymentSpec) []Client {
 	if pools[cephkeys.RoleBackup] != "" {
 		rbd(cephkeys.ClientCinderBackup, []string{cephkeys.RoleBackup})
 	}
-	if p := pools[cephkeys.RoleMetrics]; p != "" {
-		out = append(out, Client{Name: cephkeys.ClientGnocchi, Caps: map[string]string{"mon": "allow r", "osd": "allow rwx pool=" + p}})
+	if pools[cephkeys.RoleMetrics] != "" {
+		rbd(cephkeys.ClientGnocchi, []string{cephkeys.RoleMetrics})
 	}
 	for _, c := range s.Clients {
 		out = append(out, Client{Name: c.Name, Caps: c.Caps})

@@ -151,7 +151,7 @@ func TestRenderClients(t *testing.T) {
 		"glance":        "profile rbd pool=images",
 		"cinder":        "profile rbd pool=cinder-volumes, profile rbd pool=vms, profile rbd-read-only pool=images",
 		"cinder-backup": "profile rbd pool=backup",
-		"gnocchi":       "allow rwx pool=metrics",
+		"gnocchi":       "profile rbd pool=metrics",
 		"backup-tool":   "",
 	}
 	for name, osd := range want {

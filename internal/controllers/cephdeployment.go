@@ -198,12 +198,18 @@ func (r *CephDeploymentReconciler) observePhase(ctx context.Context, s *cephScop
 }
 
 // deletePhase deletes the Rook objects and the Ceph Secret of a deleted
-// CephDeployment, unless a pool holds data the spec does not let go; it
-// waits until they are gone (Rook's own finalizers hold them while Rook
-// cleans up).
+// CephDeployment and waits until they are gone (Rook's own finalizers
+// hold them while Rook cleans up). While a pool holds data the spec does
+// not let go, it deletes nothing at all: OpenStack keeps its keys and the
+// cluster keeps running.
 func (r *CephDeploymentReconciler) deletePhase(ctx context.Context, s *cephScope) (ctrl.Result, error) {
 	if s.rookMissing {
 		return ctrl.Result{}, r.deleteKeys(ctx, s)
+	}
+	if !s.d.Spec.AllowPoolDeletion {
+		if s.blocked = ceph.HoldingData(s.live[ceph.KindBlockPool]); len(s.blocked) > 0 {
+			return ctrl.Result{RequeueAfter: cephNodesRetry}, nil
+		}
 	}
 	var all []*unstructured.Unstructured
 	for _, kind := range rookKinds {
@@ -212,14 +218,11 @@ func (r *CephDeploymentReconciler) deletePhase(ctx context.Context, s *cephScope
 	if err := r.deleteRook(ctx, s, all); err != nil {
 		return ctrl.Result{}, err
 	}
-	if len(s.blocked) > 0 {
-		return ctrl.Result{RequeueAfter: cephNodesRetry}, nil
-	}
 	if err := r.deleteKeys(ctx, s); err != nil {
 		return ctrl.Result{}, err
 	}
 	if len(all) > 0 {
-		return ctrl.Result{RequeueAfter: cephProgressRetry}, nil
+		return ctrl.Result{RequeueAfter: time.Second}, nil
 	}
 	return ctrl.Result{}, nil
 }
