@@ -42,7 +42,10 @@ func TestValidateCephDeployment(t *testing.T) {
 	}{
 		{"valid", func(*v1.CephDeployment) {}, nil},
 		{"name and selector", func(d *v1.CephDeployment) { d.Spec.Nodes[0].Name = "x" }, []string{"spec.nodes[0]", "exactly one of name and selector"}},
-		{"no osd", func(d *v1.CephDeployment) { d.Spec.Nodes[0].Roles = []v1.CephRole{"mon", "rgw"}; d.Spec.Nodes[0].Devices = v1.CephDevices{} },
+		{"no osd", func(d *v1.CephDeployment) {
+			d.Spec.Nodes[0].Roles = []v1.CephRole{"mon", "rgw"}
+			d.Spec.Nodes[0].Devices = v1.CephDevices{}
+		},
 			[]string{"spec.nodes: Required value: a node with the osd role"}},
 		{"osd without devices", func(d *v1.CephDeployment) { d.Spec.Nodes[0].Devices = v1.CephDevices{} }, []string{"spec.nodes[0].devices", "Required"}},
 		{"devices without osd", func(d *v1.CephDeployment) { d.Spec.Nodes[1].Devices.AllFree = true }, []string{"spec.nodes[1].devices", "only a node with the osd role"}},
@@ -52,7 +55,9 @@ func TestValidateCephDeployment(t *testing.T) {
 		{"pool role twice", func(d *v1.CephDeployment) { d.Spec.Pools[1].Role = "images" }, []string{"spec.pools[1].role", "Duplicate"}},
 		{"unknown pool role", func(d *v1.CephDeployment) { d.Spec.Pools[0].Role = "photos" }, []string{"spec.pools[0].role", "photos"}},
 		{"pool without name", func(d *v1.CephDeployment) { d.Spec.Pools[5].Name = "" }, []string{"spec.pools[5].name", "needs a name"}},
-		{"EC volumes", func(d *v1.CephDeployment) { d.Spec.Pools[1].ErasureCoded = &v1.CephErasureCoding{DataChunks: 2, CodingChunks: 1} },
+		{"EC volumes", func(d *v1.CephDeployment) {
+			d.Spec.Pools[1].ErasureCoded = &v1.CephErasureCoding{DataChunks: 2, CodingChunks: 1}
+		},
 			[]string{"spec.pools[1].erasureCoded", "replicated pool"}},
 		{"EC metadata", func(d *v1.CephDeployment) {
 			d.Spec.ObjectStore.MetadataPool.ErasureCoded = &v1.CephErasureCoding{DataChunks: 2, CodingChunks: 1}

@@ -24,6 +24,7 @@ import (
 	"github.com/oskproject/osk/internal/manifest"
 	"github.com/oskproject/osk/internal/operator"
 	"github.com/oskproject/osk/internal/sandbox/sandboxtest"
+	"github.com/oskproject/osk/internal/testing/cephtest"
 	"github.com/oskproject/osk/internal/testing/operatortest"
 )
 
@@ -64,7 +65,8 @@ func example(t *testing.T, namespace, openstack string) *v1.CephDeployment {
 // schema strictly; an OpenStackDeployment that needs Ceph waits for the
 // Ceph Secret; once the Rook stand-in marks the objects ready and
 // publishes their outputs, osk writes openstack-ceph-keys and the
-// OpenStackDeployment reaches APPLIED; deleting the CephDeployment is
+// OpenStackDeployment reaches APPLIED; a key Rook rotates reaches the
+// Secret; a pool that holds data and leaves the spec stays; deleting the CephDeployment is
 // refused while its pools hold data, with a condition naming them, and
 // goes on once the spec allows it.
 func TestCephDeployment(t *testing.T) {
@@ -102,7 +104,66 @@ func TestCephDeployment(t *testing.T) {
 	checkStatus(t, c, d)
 	waitOSDApplied(t, c, osd)
 
+	rotateKey(t, c, rook, openstack)
+	refusePrune(t, c, d)
 	refuseDeletion(t, c, d, openstack)
+}
+
+// rotateKey rotates cinder's key in Rook's Secret, as Rook would after
+// `ceph auth` changed it: osk writes the new key into the Ceph Secret at
+// its next look at Rook's outputs.
+func rotateKey(t *testing.T, c client.Client, rook, openstack string) {
+	t.Helper()
+	s := &corev1.Secret{}
+	if err := c.Get(t.Context(), client.ObjectKey{Namespace: rook, Name: "rook-ceph-client-cinder"}, s); err != nil {
+		t.Fatal(err)
+	}
+	key := cephtest.Key()
+	s.Data["cinder"] = []byte(key)
+	if err := c.Update(t.Context(), s); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	sandboxtest.Eventually(t, 2*time.Minute, "the rotated key in openstack-ceph-keys", func(ctx context.Context) error {
+		keys := &corev1.Secret{}
+		if err := c.Get(ctx, client.ObjectKey{Namespace: openstack, Name: "openstack-ceph-keys"}, keys); err != nil {
+			return err
+		}
+		if string(keys.Data[cephkeys.ClientKey("cinder")]) != key {
+			return fmt.Errorf("client.cinder.key is not the rotated key yet")
+		}
+		return nil
+	})
+	t.Logf("the rotated key reached openstack-ceph-keys in %v", time.Since(start).Round(time.Second))
+}
+
+// refusePrune removes a pool that holds data from the spec: the pool
+// stays, the condition says why, Ready turns false; putting it back
+// clears both.
+func refusePrune(t *testing.T, c client.Client, d *v1.CephDeployment) {
+	t.Helper()
+	setPools := func(change func([]v1.CephPool) []v1.CephPool) {
+		got := &v1.CephDeployment{}
+		sandboxtest.Eventually(t, 30*time.Second, "changing the pools", func(ctx context.Context) error {
+			if err := c.Get(ctx, client.ObjectKeyFromObject(d), got); err != nil {
+				return err
+			}
+			got.Spec.Pools = change(got.Spec.Pools)
+			return c.Update(ctx, got)
+		})
+	}
+	var archive v1.CephPool
+	setPools(func(ps []v1.CephPool) []v1.CephPool {
+		archive = ps[len(ps)-1]
+		return ps[:len(ps)-1]
+	})
+	waitCondition(t, c, d, controllers.ConditionDeletionAllowed, "PoolsHoldData", "pools archive hold data")
+	waitCondition(t, c, d, v1.ConditionReady, "PoolsHoldData", "a pool left out of the spec holds data")
+	if n := len(list(t, c, d.Namespace, ceph.KindBlockPool)); n != 6 {
+		t.Errorf("%d CephBlockPools after removing a pool that holds data, want the 6 kept", n)
+	}
+	setPools(func(ps []v1.CephPool) []v1.CephPool { return append(ps, archive) })
+	waitCondition(t, c, d, controllers.ConditionDeletionAllowed, "NothingHeld", "no pool")
 }
 
 // checkRookSchema creates every object osk renders for d as a dry run
