@@ -10,8 +10,13 @@ LDFLAGS       := -X github.com/oskproject/osk/internal/catalog.OskVersion=$(VERS
 # from its pinned Go API for the sandbox's tests.
 MONITORING_API := github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring
 STACKLIGHT_CRDS := test/testdata/prometheus-operator-crds
+# Rook's CRDs of the kinds osk's Ceph controller renders, generated from
+# Rook's own Go types by the tools module hack/rookcrds (its own go.mod:
+# Rook's API is kept out of osk's), for the sandbox's tests.
+ROOK_CRDS     := test/testdata/rook-crds
+ROOK_GEN      := $(BIN)/controller-gen-rook
 
-.PHONY: test-kill bench-scale bench-operator all build test test-unit test-sandbox generate manifests verify vet fmt golden bench bench-sandbox sandbox demo demo-down
+.PHONY: rook-crds test-kill bench-scale bench-operator all build test test-unit test-sandbox generate manifests verify vet fmt golden bench bench-sandbox sandbox demo demo-down
 
 all: build
 
@@ -22,8 +27,19 @@ build:
 $(CONTROLLER_GEN): hack/tools/go.mod hack/tools/go.sum
 	cd hack/tools && $(GO) build -o $(CONTROLLER_GEN) sigs.k8s.io/controller-tools/cmd/controller-gen
 
-## generate: regenerate deepcopy code, CRDs, RBAC and the webhook configurations
-generate: $(CONTROLLER_GEN)
+$(ROOK_GEN): hack/rookcrds/go.mod hack/rookcrds/go.sum
+	cd hack/rookcrds && $(GO) build -o $(ROOK_GEN) sigs.k8s.io/controller-tools/cmd/controller-gen
+
+## rook-crds: regenerate Rook's CRDs (CephCluster, CephBlockPool, CephClient, CephObjectStore) from Rook's types
+rook-crds: $(ROOK_GEN)
+	rm -rf $(ROOK_CRDS).tmp
+	cd hack/rookcrds && $(ROOK_GEN) crd:maxDescLen=0,allowDangerousTypes=true paths=github.com/rook/rook/pkg/apis/ceph.rook.io/v1 output:crd:dir=$(CURDIR)/$(ROOK_CRDS).tmp
+	mkdir -p $(ROOK_CRDS)
+	for k in cephclusters cephblockpools cephclients cephobjectstores; do cp $(ROOK_CRDS).tmp/ceph.rook.io_$$k.yaml $(ROOK_CRDS)/; done
+	rm -rf $(ROOK_CRDS).tmp
+
+## generate: regenerate deepcopy code, CRDs, RBAC, the webhook configurations and the test CRDs of other projects
+generate: $(CONTROLLER_GEN) rook-crds
 	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths=./api/...
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
 	$(CONTROLLER_GEN) rbac:roleName=osk-operator paths=./internal/controllers/... output:rbac:artifacts:config=config/rbac
@@ -98,8 +114,8 @@ bench-scale: sandbox
 verify: generate
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	@$(GO) mod tidy -diff || { echo "go.mod or go.sum is not tidy: run go mod tidy and commit"; exit 1; }
-	@git diff --exit-code -- api config $(STACKLIGHT_CRDS) || { echo "generated files are stale: run make generate and commit"; exit 1; }
-	@test -z "$$(git status --porcelain -- api config $(STACKLIGHT_CRDS))" || { git status --porcelain -- api config $(STACKLIGHT_CRDS); echo "untracked generated files: run make generate and commit"; exit 1; }
+	@git diff --exit-code -- api config $(STACKLIGHT_CRDS) $(ROOK_CRDS) || { echo "generated files are stale: run make generate and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- api config $(STACKLIGHT_CRDS) $(ROOK_CRDS))" || { git status --porcelain -- api config $(STACKLIGHT_CRDS) $(ROOK_CRDS); echo "untracked generated files: run make generate and commit"; exit 1; }
 
 ## bench-process: osk operator as its own process on a sandbox: time to APPLIED, CPU, peak memory, steady writes, clean SIGTERM exit
 .PHONY: bench-process

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"sync"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -264,7 +265,9 @@ func UpToDate(desired, live client.Object) bool {
 		return false
 	}
 	// The kind is the same, and the status is the object's controller's
-	// (some status types serialize their zero counts).
+	// (some status types serialize their zero counts). An unstructured
+	// object converts to its own map: the copy keeps it whole.
+	d = maps.Clone(d)
 	delete(d, "apiVersion")
 	delete(d, "kind")
 	delete(d, "status")

@@ -6,6 +6,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/oskproject/osk/internal/apply"
@@ -63,5 +64,16 @@ func TestUpToDate(t *testing.T) {
 				t.Errorf("UpToDate = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestUpToDateKeepsUnstructured checks that comparing an unstructured
+// desired object leaves it whole: it converts to its own map.
+func TestUpToDateKeepsUnstructured(t *testing.T) {
+	u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "ceph.rook.io/v1", "kind": "CephClient",
+		"metadata": map[string]any{"name": "glance"}}}
+	apply.UpToDate(u, u.DeepCopy())
+	if u.GetKind() != "CephClient" || u.GetAPIVersion() != "ceph.rook.io/v1" {
+		t.Errorf("UpToDate changed the desired object: %v", u.Object)
 	}
 }

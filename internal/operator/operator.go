@@ -136,6 +136,7 @@ func Run(ctx context.Context, config *rest.Config, o Options) error {
 			ByObject: map[client.Object]cache.ByObject{
 				&v1.OpenStackDeployment{}: {Label: labels.Everything()},
 				&v1.HelmBundle{}:          {Label: labels.Everything()},
+				&v1.CephDeployment{}:      {Label: labels.Everything()},
 				&corev1.ConfigMap{}:       {Label: labels.NewSelector().Add(*configMaps)},
 				// Most of them are DaemonSet pods, whose specs repeat
 				// their templates: the cache keeps what osk reads.
@@ -180,6 +181,10 @@ func setupControllers(mgr ctrl.Manager, o Options) error {
 	}
 	if err := controllers.SetupHelmBundle(mgr, o.Workers); err != nil {
 		return fmt.Errorf("setting up the HelmBundle controller: %w", err)
+	}
+	ceph := &controllers.CephDeploymentReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader()}
+	if err := ceph.SetupWithManager(mgr, o.Workers); err != nil {
+		return fmt.Errorf("setting up the CephDeployment controller: %w", err)
 	}
 	return nil
 }

@@ -62,6 +62,9 @@ func (w *webhooks) setup(mgr ctrl.Manager) error {
 	if err := admission.Setup(mgr); err != nil {
 		return fmt.Errorf("setting up the admission webhook: %w", err)
 	}
+	if err := admission.SetupCeph(mgr); err != nil {
+		return fmt.Errorf("setting up the CephDeployment admission webhook: %w", err)
+	}
 	if w.keeper == nil {
 		return nil
 	}
