@@ -1,0 +1,116 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/oskproject/osk/internal/monitoring/exporter"
+)
+
+// exporterPasswordEnv holds the exporter's Keystone password.
+const exporterPasswordEnv = "OS_PASSWORD"
+
+// exporterFlags are osk exporter's options besides the exporter's own.
+type exporterFlags struct {
+	listen, kubeconfig, namespace, deployment string
+	secrets                                   []string
+}
+
+func newExporterCommand() *cobra.Command {
+	cfg := exporter.Config{Auth: gophercloud.AuthOptions{DomainID: "default"}}
+	var f exporterFlags
+	cmd := &cobra.Command{
+		Use:   "exporter",
+		Short: "Serve Prometheus metrics of what only the OpenStack and Kubernetes APIs know",
+		Long: `Log in to Keystone as a read-only user (password in $` + exporterPasswordEnv + `) and, on
+every scrape of /metrics, probe each internal and public endpoint of the
+catalog, read the states of nova's and cinder's services and neutron's
+agents, the hypervisors and placement's capacity, and the public
+certificates' expiry. With --namespace, also the creation time of each
+--secret (its metadata only) and the state of the OpenStackDeployment
+--deployment, from the Kubernetes API (in-cluster, or --kubeconfig).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg.Auth.Password = os.Getenv(exporterPasswordEnv)
+			if cfg.Auth.IdentityEndpoint == "" || cfg.Auth.Username == "" || cfg.Auth.Password == "" {
+				return fmt.Errorf("--auth-url, --username and $%s are required", exporterPasswordEnv)
+			}
+			cfg.Log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+			kube, err := f.kube()
+			if err != nil {
+				return err
+			}
+			cfg.Kube = kube
+			return serveExporter(cmd, f.listen, exporter.New(cfg), cfg.Log)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.listen, "listen", ":9180", "address to serve /metrics and /healthz on")
+	fl.StringVar(&cfg.Auth.IdentityEndpoint, "auth-url", "", "Keystone's v3 URL")
+	fl.StringVar(&cfg.Auth.Username, "username", "", "the exporter's Keystone user (default domain)")
+	fl.StringVar(&cfg.Auth.TenantName, "project", "service", "the project the user's role is on (default domain)")
+	fl.StringVar(&cfg.Region, "region", "", "the region whose endpoints are probed; empty for all")
+	fl.DurationVar(&cfg.Timeout, "timeout", 10*time.Second, "time limit of each scrape's calls")
+	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file; empty for the in-cluster configuration")
+	fl.StringVar(&f.namespace, "namespace", "", "the OpenStackDeployment's namespace; empty leaves the Kubernetes metrics out")
+	fl.StringVar(&f.deployment, "deployment", "", "the OpenStackDeployment's name")
+	fl.StringArrayVar(&f.secrets, "secret", nil, "a credential Secret whose age is reported (repeat)")
+	return cmd
+}
+
+// kube returns the Kubernetes collector, or nil without --namespace.
+func (f exporterFlags) kube() (*exporter.Kube, error) {
+	if f.namespace == "" {
+		return nil, nil
+	}
+	if f.deployment == "" {
+		return nil, fmt.Errorf("--deployment is required with --namespace")
+	}
+	var rc *rest.Config
+	var err error
+	if f.kubeconfig != "" {
+		rc, err = clientcmd.BuildConfigFromFlags("", f.kubeconfig)
+	} else {
+		rc, err = rest.InClusterConfig()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes configuration: %w", err)
+	}
+	return exporter.NewKube(rc, f.namespace, f.deployment, f.secrets)
+}
+
+// serveExporter serves the exporter's metrics until SIGTERM or SIGINT.
+func serveExporter(cmd *cobra.Command, listen string, e *exporter.Exporter, log *slog.Logger) error {
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(e); err != nil {
+		return fmt.Errorf("registering the exporter: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	srv := &http.Server{Addr: listen, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	log.Info("Serving metrics", "address", listen)
+	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serving metrics: %w", err)
+	}
+	return nil
+}
