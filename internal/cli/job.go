@@ -101,7 +101,7 @@ func newKeystoneRegisterCommand() *cobra.Command {
 		Use:   "keystone-register",
 		Short: "Register a service in Keystone: user, roles, domain, catalog",
 		Long: `Create the service project, the service's user with the admin and
-service roles there, the extra roles it needs, its own domain with that
+service roles there (or only the --service-user-role ones), the extra roles it needs, its own domain with that
 domain's admin user, and one catalog service with an internal and a
 public endpoint per API. Passwords come from the environment: OS_PASSWORD
 (Keystone's admin), SERVICE_PASSWORD (the service user's) and
@@ -137,6 +137,7 @@ DOMAIN_PASSWORD (the domain admin's).`,
 	f.StringVar(&j.AdminProject, "admin-project", j.AdminProject, "the admin user's project")
 	f.StringVar(&j.ServiceUser, "service-user", "", "the service's user, in the service project")
 	f.StringSliceVar(&j.Roles, "role", nil, "an extra role that must exist (repeat for more)")
+	f.StringSliceVar(&j.ServiceUserRoles, "service-user-role", nil, "the service user's only role in the service project, instead of admin and service (repeat for more)")
 	f.StringVar(&domain, "domain", "", "the service's own domain and its admin user, as name:admin-user")
 	f.StringArrayVar(&endpoints, "endpoint", nil, "an API, as type|name|internal-url|public-url (repeat for more)")
 	f.DurationVar(&j.Wait, "wait", 5*time.Minute, "how long to wait for Keystone to answer")

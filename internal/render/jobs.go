@@ -78,6 +78,9 @@ func (m *model) keystoneRegisterJob(s *catalog.Service) catalog.Job {
 	if k.User {
 		cmd = append(cmd, "--service-user", s.Project)
 		env = append(env, catalog.Env{Name: "SERVICE_PASSWORD", Secret: catalog.CredentialSecret(s.Project), Key: catalog.KeyKeystonePassword})
+		for _, r := range k.UserRoles {
+			cmd = append(cmd, "--service-user-role", r)
+		}
 	}
 	for _, r := range k.Roles {
 		cmd = append(cmd, "--role", r)

@@ -4,7 +4,11 @@ import (
 	"maps"
 
 	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/oskproject/osk/api/v1alpha1"
 
 	"github.com/oskproject/osk/internal/catalog"
 	"github.com/oskproject/osk/internal/monitoring"
@@ -38,6 +42,24 @@ func (m *model) renderMonitoring() {
 			m.renderScrape(p, bus, &bus.Components[0], name, monitoring.TargetRabbitMQ)
 		}
 	}
+	if sl := m.service("stacklight"); m.on[sl.Name] {
+		exporter := &sl.Components[0]
+		m.renderScrape(p, sl, exporter, exporter.Name, monitoring.TargetExporter)
+		m.add(m.exporterRBAC(sl, exporter)...)
+	}
+}
+
+// exporterRBAC lets osk exporter read the metadata of the credential
+// Secrets it reports the age of (RBAC cannot grant metadata alone; the
+// exporter asks the metadata API, so their data never reaches it) and
+// the state of its OpenStackDeployment.
+func (m *model) exporterRBAC(s *catalog.Service, c *catalog.Component) []client.Object {
+	name := s.Project + "-" + c.Name
+	role, binding := m.role(name, m.labels(s, c.Name), s.Project, []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: catalog.ExporterSecrets(m.ctx), Verbs: []string{"get"}},
+		{APIGroups: []string{v1.GroupVersion.Group}, Resources: []string{"openstackdeployments"}, ResourceNames: []string{m.d.Name}, Verbs: []string{"get"}},
+	})
+	return []client.Object{role, binding}
 }
 
 // stackLabels are a component's labels and the stack's.

@@ -5,6 +5,7 @@ import (
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -42,6 +43,9 @@ func TestStackLightObjects(t *testing.T) {
 	if kinds["PrometheusRule"] != 1 || kinds["AlertmanagerConfig"] != 1 {
 		t.Errorf("rendered %v, want one PrometheusRule and one AlertmanagerConfig", kinds)
 	}
+	if monitors["full-stacklight-exporter"] == nil {
+		t.Errorf("no PodMonitor for osk exporter among %v", monitors)
+	}
 	if monitors["full-mariadb-server"] == nil {
 		t.Errorf("no PodMonitor for Galera's exporters among %v", monitors)
 	}
@@ -66,8 +70,15 @@ func checkScraped(t *testing.T, objs []client.Object, pm *monitoringv1.PodMonito
 	sel := labels.SelectorFromSet(pm.Spec.Selector.MatchLabels)
 	var number int32
 	for _, o := range objs {
-		if ss, ok := o.(*appsv1.StatefulSet); ok && sel.Matches(labels.Set(ss.Spec.Template.Labels)) {
-			for _, c := range ss.Spec.Template.Spec.Containers {
+		var tpl *corev1.PodTemplateSpec
+		switch o := o.(type) {
+		case *appsv1.StatefulSet:
+			tpl = &o.Spec.Template
+		case *appsv1.Deployment:
+			tpl = &o.Spec.Template
+		}
+		if tpl != nil && sel.Matches(labels.Set(tpl.Labels)) {
+			for _, c := range tpl.Spec.Containers {
 				for _, p := range c.Ports {
 					if p.Name == port {
 						number = p.ContainerPort

@@ -139,7 +139,7 @@ func newModel(d *v1.OpenStackDeployment, opts Options) (*model, error) {
 	}
 	m.images = images(d, rel, opts.OskImage)
 	m.ctx = &catalog.Context{
-		Spec: &d.Spec, Features: &d.Spec.Features, Release: rel.Name, Namespace: d.Namespace,
+		Spec: &d.Spec, Features: &d.Spec.Features, Release: rel.Name, Namespace: d.Namespace, Deployment: d.Name,
 		Enabled: func(s string) bool { return m.on[s] },
 		Ceph:    m.ceph,
 	}
