@@ -1,6 +1,7 @@
 package render
 
 import (
+	"fmt"
 	"maps"
 
 	networkingv1 "k8s.io/api/networking/v1"
@@ -26,13 +27,20 @@ var notificationQueues = map[string][]string{"family": {"queue_coarse_metrics", 
 // rules and their inhibitions, and for each scraped component its
 // PodMonitor and the NetworkPolicy that lets the stack's namespace reach
 // its metrics port; all labelled for the stack's selectors.
-func (m *model) renderMonitoring() {
+func (m *model) renderMonitoring() error {
 	if !m.d.Spec.Features.StackLight.Enabled {
-		return
+		return nil
 	}
 	p := m.monitoringParams()
 	meta := m.meta("", m.stackLabels(m.service(monitoringService), "stacklight"))
 	m.add(monitoring.PrometheusRule(p, meta), monitoring.AlertmanagerConfig(p, meta))
+	for _, d := range monitoring.Dashboards(p) {
+		cm, err := monitoring.DashboardConfigMap(p, d, meta)
+		if err != nil {
+			return fmt.Errorf("rendering StackLight's dashboards: %w", err)
+		}
+		m.add(cm)
+	}
 	if db := m.service(catalog.ConnectDatabase.Service); m.on[db.Name] {
 		server, _ := db.Component(catalog.ConnectDatabase.Component)
 		m.renderScrape(p, db, server, server.Name, monitoring.TargetGalera)
@@ -47,6 +55,7 @@ func (m *model) renderMonitoring() {
 		m.renderScrape(p, sl, exporter, exporter.Name, monitoring.TargetExporter)
 		m.add(m.exporterRBAC(sl, exporter)...)
 	}
+	return nil
 }
 
 // exporterRBAC lets osk exporter read the metadata of the credential

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/oskproject/osk/internal/monitoring"
 	"github.com/oskproject/osk/internal/render"
 )
 
@@ -40,8 +41,8 @@ func TestStackLightObjects(t *testing.T) {
 			checkScraped(t, res.Objects, pm)
 		}
 	}
-	if kinds["PrometheusRule"] != 1 || kinds["AlertmanagerConfig"] != 1 {
-		t.Errorf("rendered %v, want one PrometheusRule and one AlertmanagerConfig", kinds)
+	if kinds["PrometheusRule"] != 1 || kinds["AlertmanagerConfig"] != 1 || kinds["ConfigMap"] != len(monitoring.Dashboards(monitoring.Params{})) {
+		t.Errorf("rendered %v, want one PrometheusRule, one AlertmanagerConfig and a ConfigMap per dashboard", kinds)
 	}
 	if monitors["full-stacklight-exporter"] == nil {
 		t.Errorf("no PodMonitor for osk exporter among %v", monitors)
@@ -110,7 +111,7 @@ func checkScraped(t *testing.T, objs []client.Object, pm *monitoringv1.PodMonito
 func monitoringObjects(objs []client.Object) []client.Object {
 	var out []client.Object
 	for _, o := range objs {
-		if o.GetObjectKind().GroupVersionKind().Group == monitoringv1.SchemeGroupVersion.Group {
+		if o.GetObjectKind().GroupVersionKind().Group == monitoringv1.SchemeGroupVersion.Group || o.GetLabels()[monitoring.DashboardLabel] != "" {
 			out = append(out, o)
 		}
 	}

@@ -90,7 +90,9 @@ func Render(d *v1.OpenStackDeployment, opts Options) (*Result, error) {
 	}
 	m.renderIngress()
 	m.renderPrecache()
-	m.renderMonitoring()
+	if err := m.renderMonitoring(); err != nil {
+		return nil, err
+	}
 	m.renderNetworkPolicies()
 	sortObjects(m.objects)
 	needs := map[string][]string{}
