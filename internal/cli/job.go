@@ -86,6 +86,8 @@ admins').`,
 	f.StringVar(&admin, "admin-user", "admin", "RabbitMQ user that creates vhosts and users")
 	f.StringVar(&j.User, "user", "", "the service's RabbitMQ user")
 	f.StringVar(&j.VHost, "vhost", "", "the service's vhost")
+	f.StringArrayVar(&j.ReadVHosts, "read-vhost", nil, "another vhost where the user may only consume from the --read-queues (repeat for more)")
+	f.StringVar(&j.ReadQueues, "read-queues", "", "a regular expression of the queues the user may consume from in the --read-vhost vhosts")
 	f.DurationVar(&j.Wait, "wait", 5*time.Minute, "how long to wait for each management API to answer")
 	for _, name := range []string{"url", "user", "vhost"} {
 		_ = cmd.MarkFlagRequired(name)

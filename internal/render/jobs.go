@@ -38,7 +38,7 @@ func (m *model) serviceJobs(s *catalog.Service) []catalog.Job {
 			jobs = append(jobs, j)
 		}
 	}
-	return jobs
+	return append(jobs, m.monitoringJobs(s)...)
 }
 
 func (m *model) dbInitJob(s *catalog.Service) catalog.Job {

@@ -119,3 +119,28 @@ func (m *model) monitoringParams() monitoring.Params {
 		Backup: m.d.Spec.Features.Database.Backup.Enabled, StackLight: m.d.Spec.Features.StackLight,
 	}
 }
+
+// NotificationQueues are the queues StackLight's notifications consumer
+// may read: oslo.messaging's notifications.<priority>.
+const NotificationQueues = `^notifications\..*`
+
+// monitoringJobs are StackLight's jobs of a service: for its exporter's
+// service, the notifications consumer's user on the notifications bus,
+// which may read the notification queues of every service's vhost there
+// and do nothing else.
+func (m *model) monitoringJobs(s *catalog.Service) []catalog.Job {
+	if s.Name != "stacklight" || !m.NotificationsOn() {
+		return nil
+	}
+	cmd := []string{"osk", "job", "rabbit-init", "--user", s.Project, "--vhost", s.Project,
+		"--url", fmt.Sprintf("http://%s:15672", m.busHost(NotificationsBus)), "--read-queues", NotificationQueues}
+	for _, name := range m.enabled {
+		if p := m.service(name); p.Messaging {
+			cmd = append(cmd, "--read-vhost", p.Project)
+		}
+	}
+	return []catalog.Job{{Name: "notifications-user", Image: "osk", Command: cmd, Env: []catalog.Env{
+		{Name: "RABBITMQ_PASSWORD", Secret: catalog.CredentialSecret(s.Project), Key: catalog.KeyMessagingPassword},
+		{Name: "RABBITMQ_ADMIN_PASSWORD", Secret: catalog.BusSecret(NotificationsBus), Key: catalog.KeyPassword},
+	}, Connects: []catalog.Connect{{Service: "messaging", Component: NotificationsBus, Port: "management"}}}}
+}
