@@ -36,10 +36,11 @@ func newExporterCommand() *cobra.Command {
 		Use:   "exporter",
 		Short: "Serve Prometheus metrics of what only the OpenStack and Kubernetes APIs know",
 		Long: `Log in to Keystone as a read-only user (password in $` + exporterPasswordEnv + `) and, on
-every scrape of /metrics, probe each internal and public endpoint of the
+every --interval, probe each internal and public endpoint of the
 catalog, read the states of nova's and cinder's services and neutron's
 agents, the hypervisors and placement's capacity, and the public
-certificates' expiry. With --namespace, also the creation time of each
+certificates' expiry; /metrics serves what each collector found last.
+With --namespace, also the creation time of each
 --secret (its metadata only) and the state of the OpenStackDeployment
 --deployment, from the Kubernetes API (in-cluster, or --kubeconfig).`,
 		Args: cobra.NoArgs,
@@ -63,7 +64,8 @@ certificates' expiry. With --namespace, also the creation time of each
 	fl.StringVar(&cfg.Auth.Username, "username", "", "the exporter's Keystone user (default domain)")
 	fl.StringVar(&cfg.Auth.TenantName, "project", "service", "the project the user's role is on (default domain)")
 	fl.StringVar(&cfg.Region, "region", "", "the region whose endpoints are probed; empty for all")
-	fl.DurationVar(&cfg.Timeout, "timeout", 10*time.Second, "time limit of each scrape's calls")
+	fl.DurationVar(&cfg.Timeout, "timeout", 20*time.Second, "time limit of each collector's run")
+	fl.DurationVar(&cfg.Interval, "interval", 15*time.Second, "how often each collector runs")
 	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file; empty for the in-cluster configuration")
 	fl.StringVar(&f.namespace, "namespace", "", "the OpenStackDeployment's namespace; empty leaves the Kubernetes metrics out")
 	fl.StringVar(&f.deployment, "deployment", "", "the OpenStackDeployment's name")
@@ -104,6 +106,7 @@ func serveExporter(cmd *cobra.Command, listen string, e *exporter.Exporter, log 
 	srv := &http.Server{Addr: listen, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	go e.Run(ctx)
 	go func() {
 		<-ctx.Done()
 		_ = srv.Close()

@@ -6,9 +6,10 @@
 // expiry; the age of each credential Secret osk generated (from its
 // metadata, never its data); the OpenStackDeployment's state.
 //
-// Every scrape asks afresh (the Prometheus way for exporters of other
-// systems' state): nothing is cached but the last catalog seen, so that
-// the endpoints are still probed while Keystone is down.
+// Each collector asks afresh every interval, in its own loop, and a
+// scrape serves what each found last: a slow or hung API delays no other
+// series and no scrape. The last catalog seen is kept, so that the
+// endpoints are still probed while Keystone is down.
 package exporter
 
 import (
@@ -46,8 +47,9 @@ type Config struct {
 	Auth gophercloud.AuthOptions
 	// Region selects the catalog's endpoints; empty takes every region.
 	Region string
-	// Timeout bounds each probe and each API call of a scrape.
-	Timeout time.Duration
+	// Timeout bounds each collector's run; Interval is how often each
+	// runs.
+	Timeout, Interval time.Duration
 	// Kube reads the deployment's Secrets' metadata and its state; nil
 	// leaves those collectors out.
 	Kube *Kube
@@ -55,13 +57,16 @@ type Config struct {
 	Log *slog.Logger
 }
 
-// Exporter is a prometheus.Collector that asks OpenStack and Kubernetes
-// on every scrape.
+// Exporter is a prometheus.Collector serving what its collectors last
+// found. Each collector runs in its own loop (Run), so that a slow API
+// delays none of the others, and a scrape never waits.
 type Exporter struct {
 	cfg Config
 
-	mu      sync.Mutex
-	catalog []Endpoint // the last catalog Keystone gave
+	mu       sync.Mutex
+	catalog  []Endpoint // the last catalog Keystone gave
+	provider *gophercloud.ProviderClient
+	found    map[string][]prometheus.Metric // by collector
 }
 
 // New returns an exporter of cfg.
@@ -69,47 +74,99 @@ func New(cfg Config) *Exporter {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 10 * time.Second
 	}
+	if cfg.Interval == 0 {
+		cfg.Interval = 15 * time.Second
+	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	return &Exporter{cfg: cfg}
+	return &Exporter{cfg: cfg, found: map[string][]prometheus.Metric{}}
 }
 
-// collector is one source of metrics; it returns its samples, or an
-// error that osk_exporter_collector_up reports.
+// collector is one source of metrics; it sends its samples, or returns
+// an error that osk_exporter_collector_up reports.
 type collector struct {
 	name string
 	run  func(ctx context.Context, s *scrape) error
+}
+
+func (e *Exporter) collectors() []collector {
+	cs := []collector{{"endpoints", e.collectEndpoints}, {"services", e.collectServices}}
+	if e.cfg.Kube != nil {
+		cs = append(cs, collector{"kubernetes", e.cfg.Kube.collect})
+	}
+	return cs
+}
+
+// Run runs every collector once, then every Interval, until ctx ends.
+func (e *Exporter) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, c := range e.collectors() {
+		wg.Go(func() {
+			for {
+				e.Refresh(ctx, c)
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(e.cfg.Interval):
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// RefreshAll runs every collector once, one after the other.
+func (e *Exporter) RefreshAll(ctx context.Context) {
+	for _, c := range e.collectors() {
+		e.Refresh(ctx, c)
+	}
+}
+
+// Refresh runs one collector within the timeout and keeps what it found.
+func (e *Exporter) Refresh(ctx context.Context, c collector) {
+	ctx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
+	defer cancel()
+	ch := make(chan prometheus.Metric, 64)
+	var got []prometheus.Metric
+	done := make(chan struct{})
+	go func() {
+		for m := range ch {
+			got = append(got, m)
+		}
+		close(done)
+	}()
+	s := &scrape{e: e, ch: ch}
+	start := time.Now()
+	err := c.run(ctx, s)
+	up := 1.0
+	if err != nil {
+		up = 0
+		e.cfg.Log.Error("Collecting failed", "collector", c.name, "error", err)
+	}
+	s.gauge(MetricCollectorUp, "1 when the collector's last run succeeded", up, "collector", c.name)
+	s.gauge(MetricCollectorSeconds, "How long the collector's last run took", time.Since(start).Seconds(), "collector", c.name)
+	close(ch)
+	<-done
+	e.mu.Lock()
+	e.found[c.name] = got
+	e.mu.Unlock()
 }
 
 // Describe implements prometheus.Collector: the metrics are unchecked
 // (their label sets depend on what the cloud holds).
 func (e *Exporter) Describe(chan<- *prometheus.Desc) {}
 
-// Collect implements prometheus.Collector: it runs every collector, in
-// parallel, each within the configured timeout.
+// Collect implements prometheus.Collector: what every collector found
+// last.
 func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
-	ctx := context.Background()
-	s := &scrape{e: e, ch: ch}
-	collectors := []collector{{"openstack", e.collectOpenStack}}
-	if e.cfg.Kube != nil {
-		collectors = append(collectors, collector{"kubernetes", e.cfg.Kube.collect})
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, ms := range e.found {
+		for _, m := range ms {
+			ch <- m
+		}
 	}
-	var wg sync.WaitGroup
-	for _, c := range collectors {
-		wg.Go(func() {
-			start := time.Now()
-			err := c.run(ctx, s)
-			up := 1.0
-			if err != nil {
-				up = 0
-				e.cfg.Log.Error("Collecting failed", "collector", c.name, "error", err)
-			}
-			s.gauge(MetricCollectorUp, "1 when the collector's last scrape succeeded", up, "collector", c.name)
-			s.gauge(MetricCollectorSeconds, "How long the collector's last scrape took", time.Since(start).Seconds(), "collector", c.name)
-		})
-	}
-	wg.Wait()
 }
 
 // scrape sends one scrape's samples; safe for concurrent use.

@@ -26,64 +26,84 @@ type Endpoint struct {
 // probedInterfaces are the catalog interfaces the exporter probes.
 var probedInterfaces = map[string]bool{"internal": true, "public": true}
 
-// collectOpenStack logs in, probes every endpoint of the catalog and
-// reads the services' states and the cloud's capacity.
-func (e *Exporter) collectOpenStack(ctx context.Context, s *scrape) error {
-	ctx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
-	defer cancel()
-	provider, endpoints, loginErr := e.login(ctx)
+// collectEndpoints logs in, probes every endpoint of the catalog and
+// reads the public certificates.
+func (e *Exporter) collectEndpoints(ctx context.Context, s *scrape) error {
+	endpoints, loginErr := e.login(ctx)
 	if loginErr != nil {
-		endpoints = e.lastCatalog()
+		endpoints, _ = e.last()
 	}
 	e.probeAll(ctx, s, endpoints)
 	certErr := e.certificates(ctx, s, endpoints)
 	if loginErr != nil {
-		return fmt.Errorf("logging in to %s: %w", e.cfg.Auth.IdentityEndpoint, loginErr)
+		loginErr = fmt.Errorf("logging in to %s: %w", e.cfg.Auth.IdentityEndpoint, loginErr)
+	}
+	return errors.Join(loginErr, certErr)
+}
+
+// collectServices reads the services' states and the cloud's capacity,
+// each API at once, with the last login.
+func (e *Exporter) collectServices(ctx context.Context, s *scrape) error {
+	endpoints, provider := e.last()
+	if provider == nil {
+		if _, err := e.login(ctx); err != nil {
+			return fmt.Errorf("logging in to %s: %w", e.cfg.Auth.IdentityEndpoint, err)
+		}
+		endpoints, provider = e.last()
 	}
 	types := map[string]bool{}
 	for _, ep := range endpoints {
 		types[ep.Type] = true
 	}
-	errs := []error{certErr}
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
 	for _, c := range apiCollectors {
 		if !types[c.serviceType] {
 			continue
 		}
 		client := &gophercloud.ServiceClient{ProviderClient: provider, Endpoint: e.internalURL(endpoints, c.serviceType), Type: c.serviceType}
-		if err := c.run(ctx, client, s); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", c.name, err))
-		}
+		wg.Go(func() {
+			if err := c.run(ctx, client, s); err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("%s: %w", c.name, err))
+				mu.Unlock()
+			}
+		})
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
 
 // login authenticates and returns the catalog's endpoints, which it
 // remembers for when Keystone is down.
-func (e *Exporter) login(ctx context.Context) (*gophercloud.ProviderClient, []Endpoint, error) {
+func (e *Exporter) login(ctx context.Context) ([]Endpoint, error) {
 	provider, err := openstack.NewClient(e.cfg.Auth.IdentityEndpoint)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	provider.HTTPClient = http.Client{Timeout: e.cfg.Timeout}
 	identity, err := openstack.NewIdentityV3(provider, gophercloud.EndpointOpts{})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	res := tokens.Create(ctx, identity, &e.cfg.Auth)
 	token, err := res.ExtractTokenID()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	provider.SetToken(token)
 	cat, err := res.ExtractServiceCatalog()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	endpoints := e.endpoints(cat)
 	e.mu.Lock()
-	e.catalog = endpoints
+	e.catalog, e.provider = endpoints, provider
 	e.mu.Unlock()
-	return provider, endpoints, nil
+	return endpoints, nil
 }
 
 // endpoints are the catalog's internal and public endpoints of the
@@ -101,10 +121,11 @@ func (e *Exporter) endpoints(cat *tokens.ServiceCatalog) []Endpoint {
 	return out
 }
 
-func (e *Exporter) lastCatalog() []Endpoint {
+// last returns the last login's catalog and client.
+func (e *Exporter) last() ([]Endpoint, *gophercloud.ProviderClient) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.catalog
+	return e.catalog, e.provider
 }
 
 // internalURL is a service type's internal endpoint, with a trailing
