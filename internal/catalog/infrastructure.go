@@ -289,14 +289,15 @@ func memcached() *Service {
 		Infrastructure: true,
 		Image:          "memcached",
 		Components: []Component{{
-			Name:    "server",
-			Kind:    StatefulSet,
-			Role:    RoleControlPlane,
-			Scale:   ScaleWorker,
-			Profile: ProfileLight,
-			Command: []string{"memcached", "-u", "memcache", "-l", "0.0.0.0", "-p", fmt.Sprint(MemcachedPort), "-m", "1024", "-c", "8192", "-U", "0"},
-			Ports:   []Port{{Name: "memcache", Port: MemcachedPort}},
-			Probe:   tcpProbe(),
+			Name:     "server",
+			Kind:     StatefulSet,
+			Role:     RoleControlPlane,
+			Scale:    ScaleWorker,
+			Profile:  ProfileLight,
+			Command:  []string{"memcached", "-u", "memcache", "-l", "0.0.0.0", "-p", fmt.Sprint(MemcachedPort), "-m", "1024", "-c", "8192", "-U", "0"},
+			Ports:    []Port{{Name: "memcache", Port: MemcachedPort}},
+			Probe:    tcpProbe(),
+			Sidecars: []Container{memcachedExporter},
 		}},
 	}
 }

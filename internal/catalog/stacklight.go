@@ -71,3 +71,18 @@ func ExporterSecrets(c *Context) []string {
 	slices.Sort(out)
 	return slices.Compact(out)
 }
+
+// MemcachedExporterPort is where the memcached members' exporter serves.
+const MemcachedExporterPort int32 = 9150
+
+// memcachedExporter is StackLight's exporter beside each memcached
+// member: osk exporter memcached, over loopback.
+var memcachedExporter = Container{
+	Name:  "exporter",
+	Image: "osk",
+	Command: []string{"osk", "exporter", "memcached", fmt.Sprintf("--address=127.0.0.1:%d", MemcachedPort),
+		fmt.Sprintf("--listen=0.0.0.0:%d", MemcachedExporterPort)},
+	Ports:    []Port{{Name: MetricsPort, Port: MemcachedExporterPort}},
+	Isolated: true,
+	When:     StackLightEnabled,
+}

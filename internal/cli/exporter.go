@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -55,7 +56,8 @@ With --namespace, also the creation time of each
 				return err
 			}
 			cfg.Kube = kube
-			return serveExporter(cmd, f.listen, exporter.New(cfg), cfg.Log)
+			e := exporter.New(cfg)
+			return serveExporter(cmd, f.listen, e, e.Run, cfg.Log)
 		},
 	}
 	fl := cmd.Flags()
@@ -70,6 +72,28 @@ With --namespace, also the creation time of each
 	fl.StringVar(&f.namespace, "namespace", "", "the OpenStackDeployment's namespace; empty leaves the Kubernetes metrics out")
 	fl.StringVar(&f.deployment, "deployment", "", "the OpenStackDeployment's name")
 	fl.StringArrayVar(&f.secrets, "secret", nil, "a credential Secret whose age is reported (repeat)")
+	cmd.AddCommand(newMemcachedExporterCommand())
+	return cmd
+}
+
+func newMemcachedExporterCommand() *cobra.Command {
+	m := &exporter.Memcached{}
+	var listen string
+	cmd := &cobra.Command{
+		Use:   "memcached",
+		Short: "Serve Prometheus metrics of one memcached server (a sidecar)",
+		Long: `On every scrape of /metrics, ask the memcached server at --address for
+its stats and serve memcached_up and the main figures.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			m.Log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+			return serveExporter(cmd, listen, m, nil, m.Log)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&listen, "listen", ":9150", "address to serve /metrics and /healthz on")
+	f.StringVar(&m.Address, "address", "127.0.0.1:11211", "the memcached server")
+	f.DurationVar(&m.Timeout, "timeout", 3*time.Second, "time limit of one scrape")
 	return cmd
 }
 
@@ -94,8 +118,9 @@ func (f exporterFlags) kube() (*exporter.Kube, error) {
 	return exporter.NewKube(rc, f.namespace, f.deployment, f.secrets)
 }
 
-// serveExporter serves the exporter's metrics until SIGTERM or SIGINT.
-func serveExporter(cmd *cobra.Command, listen string, e *exporter.Exporter, log *slog.Logger) error {
+// serveExporter serves a collector's metrics until SIGTERM or SIGINT,
+// running run, when set, in the background until then.
+func serveExporter(cmd *cobra.Command, listen string, e prometheus.Collector, run func(context.Context), log *slog.Logger) error {
 	reg := prometheus.NewRegistry()
 	if err := reg.Register(e); err != nil {
 		return fmt.Errorf("registering the exporter: %w", err)
@@ -106,7 +131,9 @@ func serveExporter(cmd *cobra.Command, listen string, e *exporter.Exporter, log 
 	srv := &http.Server{Addr: listen, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	go e.Run(ctx)
+	if run != nil {
+		go run(ctx)
+	}
 	go func() {
 		<-ctx.Done()
 		_ = srv.Close()

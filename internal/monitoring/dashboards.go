@@ -146,4 +146,3 @@ func DashboardConfigMap(p Params, d Dashboard, meta metav1.ObjectMeta) (*corev1.
 		Data:       map[string]string{"osk-" + d.Name + ".json": string(b)},
 	}, nil
 }
-

@@ -50,6 +50,9 @@ func (m *model) renderMonitoring() error {
 			m.renderScrape(p, bus, &bus.Components[0], name, monitoring.TargetRabbitMQ)
 		}
 	}
+	if mc := m.service("memcached"); m.on[mc.Name] {
+		m.renderScrape(p, mc, &mc.Components[0], mc.Components[0].Name, monitoring.TargetMemcached)
+	}
 	if sl := m.service("stacklight"); m.on[sl.Name] {
 		exporter := &sl.Components[0]
 		m.renderScrape(p, sl, exporter, exporter.Name, monitoring.TargetExporter)
