@@ -316,6 +316,10 @@ type Component struct {
 	Args func(c *Context) []string
 	// Ports the component listens on; the first is the main one.
 	Ports []Port
+	// MetricsPorts the component listens on for StackLight's scrapers
+	// only: declared on its container, left out of its Services and of
+	// the NetworkPolicy of its clients.
+	MetricsPorts []Port
 	// Probe checks readiness and liveness.
 	Probe Probe
 	// Privileges, for the components that need more than the restricted

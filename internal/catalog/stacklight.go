@@ -86,3 +86,11 @@ var memcachedExporter = Container{
 	Isolated: true,
 	When:     StackLightEnabled,
 }
+
+// The metrics ports of the infrastructure's own endpoints.
+const (
+	// EtcdMetricsPort is where etcd serves /metrics (--listen-metrics-urls).
+	EtcdMetricsPort int32 = 2381
+	// IngressMetricsPort is where ingress-nginx serves /metrics and /healthz.
+	IngressMetricsPort int32 = 10254
+)

@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"maps"
+	"slices"
 
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -50,8 +51,10 @@ func (m *model) renderMonitoring() error {
 			m.renderScrape(p, bus, &bus.Components[0], name, monitoring.TargetRabbitMQ)
 		}
 	}
-	if mc := m.service("memcached"); m.on[mc.Name] {
-		m.renderScrape(p, mc, &mc.Components[0], mc.Components[0].Name, monitoring.TargetMemcached)
+	for _, st := range [][2]string{{"memcached", monitoring.TargetMemcached}, {"coordination", monitoring.TargetEtcd}, {"ingress", monitoring.TargetIngress}} {
+		if s := m.service(st[0]); m.on[s.Name] {
+			m.renderScrape(p, s, &s.Components[0], s.Components[0].Name, st[1])
+		}
 	}
 	if sl := m.service("stacklight"); m.on[sl.Name] {
 		exporter := &sl.Components[0]
@@ -102,7 +105,7 @@ func (m *model) renderScrape(p monitoring.Params, s *catalog.Service, c *catalog
 
 // metricsPort is the metrics port of a component or its sidecars.
 func metricsPort(c *catalog.Component) (catalog.Port, bool) {
-	ports := c.Ports
+	ports := slices.Concat(c.Ports, c.MetricsPorts)
 	for _, sc := range c.Sidecars {
 		ports = append(ports[:len(ports):len(ports)], sc.Ports...)
 	}
