@@ -81,4 +81,3 @@ func sidecarArgs(t *testing.T, object, container string) []string {
 	t.Fatalf("examples/full.yaml renders no osk container %s in %s", container, object)
 	return nil
 }
-
