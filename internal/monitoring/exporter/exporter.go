@@ -83,17 +83,20 @@ func New(cfg Config) *Exporter {
 	return &Exporter{cfg: cfg, found: map[string][]prometheus.Metric{}}
 }
 
-// collector is one source of metrics; it sends its samples, or returns
+// Collector is one source of metrics; it sends its samples, or returns
 // an error that osk_exporter_collector_up reports.
-type collector struct {
+type Collector struct {
 	name string
 	run  func(ctx context.Context, s *scrape) error
 }
 
-func (e *Exporter) collectors() []collector {
-	cs := []collector{{"endpoints", e.collectEndpoints}, {"services", e.collectServices}}
+// KubernetesCollector is the collector of what the Kubernetes API knows.
+func KubernetesCollector(k *Kube) Collector { return Collector{"kubernetes", k.collect} }
+
+func (e *Exporter) collectors() []Collector {
+	cs := []Collector{{"endpoints", e.collectEndpoints}, {"services", e.collectServices}}
 	if e.cfg.Kube != nil {
-		cs = append(cs, collector{"kubernetes", e.cfg.Kube.collect})
+		cs = append(cs, KubernetesCollector(e.cfg.Kube))
 	}
 	return cs
 }
@@ -124,7 +127,7 @@ func (e *Exporter) RefreshAll(ctx context.Context) {
 }
 
 // Refresh runs one collector within the timeout and keeps what it found.
-func (e *Exporter) Refresh(ctx context.Context, c collector) {
+func (e *Exporter) Refresh(ctx context.Context, c Collector) {
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
 	defer cancel()
 	ch := make(chan prometheus.Metric, 64)
