@@ -1,6 +1,8 @@
 package exporter_test
 
 import (
+	"bufio"
+	"strings"
 	"testing"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/placement/v1/resourceproviders"
@@ -30,5 +32,18 @@ func TestCapacity(t *testing.T) {
 	got := exporter.Capacity(resourceproviders.Inventory{Total: 16, Reserved: 2, AllocationRatio: 4})
 	if got != 56 {
 		t.Errorf("Capacity = %v, want 56", got)
+	}
+}
+
+// TestParseMemcachedStats: numeric fields are read up to END, others
+// left out; an answer that is not stats is an error.
+func TestParseMemcachedStats(t *testing.T) {
+	got, err := exporter.ParseMemcachedStats(bufio.NewScanner(strings.NewReader(
+		"STAT pid 12\r\nSTAT version 1.6.18\r\nSTAT curr_connections 3\r\nEND\r\n")))
+	if err != nil || got["pid"] != 12 || got["curr_connections"] != 3 || len(got) != 2 {
+		t.Errorf("got %v, %v", got, err)
+	}
+	if _, err := exporter.ParseMemcachedStats(bufio.NewScanner(strings.NewReader("ERROR\r\n"))); err == nil {
+		t.Error("ERROR was read as stats")
 	}
 }

@@ -56,10 +56,10 @@ func (m *Memcached) Collect(ch chan<- prometheus.Metric) {
 	if err != nil {
 		m.Log.Error("Reading memcached's stats", "address", m.Address, "error", err)
 	}
-	ch <- prometheus.MustNewConstMetric(prometheus.NewDesc("memcached_up", "1 when memcached answered stats", nil, nil), prometheus.GaugeValue, bool01(err == nil))
+	m.send(ch, "memcached_up", "1 when memcached answered stats", prometheus.GaugeValue, bool01(err == nil), nil)
 	for field, name := range memcachedGauges {
 		if v, ok := stats[field]; ok {
-			ch <- prometheus.MustNewConstMetric(prometheus.NewDesc(name, "memcached's "+field, nil, nil), prometheus.GaugeValue, v)
+			m.send(ch, name, "memcached's "+field, prometheus.GaugeValue, v, nil)
 		}
 	}
 	for field, c := range memcachedCounters {
@@ -67,12 +67,22 @@ func (m *Memcached) Collect(ch chan<- prometheus.Metric) {
 		if !ok {
 			continue
 		}
-		var names, values []string
-		for i := 0; i+1 < len(c.labels); i += 2 {
-			names, values = append(names, c.labels[i]), append(values, c.labels[i+1])
-		}
-		ch <- prometheus.MustNewConstMetric(prometheus.NewDesc(c.name, "memcached's counters", names, nil), prometheus.CounterValue, v, values...)
+		m.send(ch, c.name, "memcached's counters", prometheus.CounterValue, v, c.labels)
 	}
+}
+
+// send sends one sample with label pairs (name, value, ...).
+func (m *Memcached) send(ch chan<- prometheus.Metric, name, help string, t prometheus.ValueType, v float64, pairs []string) {
+	var names, values []string
+	for i := 0; i+1 < len(pairs); i += 2 {
+		names, values = append(names, pairs[i]), append(values, pairs[i+1])
+	}
+	metric, err := prometheus.NewConstMetric(prometheus.NewDesc(name, help, names, nil), t, v, values...)
+	if err != nil {
+		m.Log.Error("Building a metric", "metric", name, "error", err)
+		return
+	}
+	ch <- metric
 }
 
 // stats asks the server for its numeric "stats".
