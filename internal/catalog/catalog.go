@@ -148,8 +148,12 @@ type ReleaseRange struct {
 // Keystone describes a service's registration in Keystone.
 type Keystone struct {
 	// User is true when the service has a service user (in the "service"
-	// project, with the admin and service roles).
+	// project, with the admin and service roles, or UserRoles).
 	User bool
+	// UserRoles, when set, are the service user's only roles in the
+	// "service" project, instead of admin and service (StackLight's
+	// read-only exporter: reader).
+	UserRoles []string
 	// Endpoints are the APIs registered in the catalog.
 	Endpoints []Endpoint
 	// Roles are extra roles the service needs to exist (for example
@@ -312,6 +316,10 @@ type Component struct {
 	Args func(c *Context) []string
 	// Ports the component listens on; the first is the main one.
 	Ports []Port
+	// MetricsPorts the component listens on for StackLight's scrapers
+	// only: declared on its container, left out of its Services and of
+	// the NetworkPolicy of its clients.
+	MetricsPorts []Port
 	// Probe checks readiness and liveness.
 	Probe Probe
 	// Privileges, for the components that need more than the restricted
@@ -652,6 +660,8 @@ type Context struct {
 	Release string
 	// Namespace of the deployment.
 	Namespace string
+	// Deployment is the OpenStackDeployment's name.
+	Deployment string
 	// Enabled reports whether a service runs in this deployment.
 	Enabled func(service string) bool
 	// Ceph returns one key of the Ceph Secret (see internal/cephkeys):

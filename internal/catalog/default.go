@@ -16,7 +16,7 @@ func Default() *Catalog {
 	defaultOnce.Do(func() {
 		services := []*Service{
 			database(), messaging(), memcached(), coordination(), ingress(), imagePrecaching(),
-			openvswitch(), libvirt(), powerdns(),
+			openvswitch(), libvirt(), powerdns(), stacklight(),
 			identity(), placement(), image(), networking(), compute(), blockStorage(), dashboard(),
 			dns(), loadBalancer(), keyManager(), orchestration(), objectStorage(), instanceHA(), tempest(),
 		}

@@ -289,14 +289,15 @@ func memcached() *Service {
 		Infrastructure: true,
 		Image:          "memcached",
 		Components: []Component{{
-			Name:    "server",
-			Kind:    StatefulSet,
-			Role:    RoleControlPlane,
-			Scale:   ScaleWorker,
-			Profile: ProfileLight,
-			Command: []string{"memcached", "-u", "memcache", "-l", "0.0.0.0", "-p", fmt.Sprint(MemcachedPort), "-m", "1024", "-c", "8192", "-U", "0"},
-			Ports:   []Port{{Name: "memcache", Port: MemcachedPort}},
-			Probe:   tcpProbe(),
+			Name:     "server",
+			Kind:     StatefulSet,
+			Role:     RoleControlPlane,
+			Scale:    ScaleWorker,
+			Profile:  ProfileLight,
+			Command:  []string{"memcached", "-u", "memcache", "-l", "0.0.0.0", "-p", fmt.Sprint(MemcachedPort), "-m", "1024", "-c", "8192", "-U", "0"},
+			Ports:    []Port{{Name: "memcache", Port: MemcachedPort}},
+			Probe:    tcpProbe(),
+			Sidecars: []Container{memcachedExporter},
 		}},
 	}
 }
@@ -322,8 +323,10 @@ func coordination() *Service {
 				`--listen-client-urls http://0.0.0.0:2379 --listen-peer-urls http://0.0.0.0:2380 ` +
 				`--advertise-client-urls "http://$POD_NAME.$PEERS:2379" ` +
 				`--initial-advertise-peer-urls "http://$POD_NAME.$PEERS:2380" ` +
-				`--initial-cluster "$cluster" --initial-cluster-state new`),
-			Ports: []Port{{Name: "client", Port: EtcdPort}, {Name: "peer", Port: 2380}},
+				`--initial-cluster "$cluster" --initial-cluster-state new ` +
+				fmt.Sprintf("--listen-metrics-urls http://0.0.0.0:%d", EtcdMetricsPort)),
+			Ports:        []Port{{Name: "client", Port: EtcdPort}, {Name: "peer", Port: 2380}},
+			MetricsPorts: []Port{{Name: MetricsPort, Port: EtcdMetricsPort}},
 			// The members form one cluster.
 			Connects: []Connect{{Component: "server", Port: "peer"}},
 			Probe:    tcpProbe(),
@@ -359,8 +362,11 @@ func ingress() *Service {
 			},
 			Ports: []Port{{Name: "http", Port: 8080, ServicePort: 80, Open: true},
 				{Name: "https", Port: 8443, ServicePort: 443, Open: true}},
+			// ingress-nginx serves its health and StackLight's metrics on
+			// IngressMetricsPort.
+			MetricsPorts: []Port{{Name: MetricsPort, Port: IngressMetricsPort}},
 			LoadBalancer: true,
-			Probe:        Probe{Kind: ProbeHTTP, Port: 10254, Path: "/healthz"},
+			Probe:        Probe{Kind: ProbeHTTP, Port: IngressMetricsPort, Path: "/healthz"},
 			// Until the ingress runs in a namespace of its own (issue 14's
 			// namespace layout), it shares the control plane's.
 			ListsSecrets: "ingress-nginx finds the TLS certificates of its Ingresses through an informer that lists and " +

@@ -86,6 +86,8 @@ admins').`,
 	f.StringVar(&admin, "admin-user", "admin", "RabbitMQ user that creates vhosts and users")
 	f.StringVar(&j.User, "user", "", "the service's RabbitMQ user")
 	f.StringVar(&j.VHost, "vhost", "", "the service's vhost")
+	f.StringArrayVar(&j.ReadVHosts, "read-vhost", nil, "another vhost where the user may only consume from the --read-queues (repeat for more)")
+	f.StringVar(&j.ReadQueues, "read-queues", "", "a regular expression of the queues the user may consume from in the --read-vhost vhosts")
 	f.DurationVar(&j.Wait, "wait", 5*time.Minute, "how long to wait for each management API to answer")
 	for _, name := range []string{"url", "user", "vhost"} {
 		_ = cmd.MarkFlagRequired(name)
@@ -101,7 +103,7 @@ func newKeystoneRegisterCommand() *cobra.Command {
 		Use:   "keystone-register",
 		Short: "Register a service in Keystone: user, roles, domain, catalog",
 		Long: `Create the service project, the service's user with the admin and
-service roles there, the extra roles it needs, its own domain with that
+service roles there (or only the --service-user-role ones), the extra roles it needs, its own domain with that
 domain's admin user, and one catalog service with an internal and a
 public endpoint per API. Passwords come from the environment: OS_PASSWORD
 (Keystone's admin), SERVICE_PASSWORD (the service user's) and
@@ -137,6 +139,7 @@ DOMAIN_PASSWORD (the domain admin's).`,
 	f.StringVar(&j.AdminProject, "admin-project", j.AdminProject, "the admin user's project")
 	f.StringVar(&j.ServiceUser, "service-user", "", "the service's user, in the service project")
 	f.StringSliceVar(&j.Roles, "role", nil, "an extra role that must exist (repeat for more)")
+	f.StringSliceVar(&j.ServiceUserRoles, "service-user-role", nil, "the service user's only role in the service project, instead of admin and service (repeat for more)")
 	f.StringVar(&domain, "domain", "", "the service's own domain and its admin user, as name:admin-user")
 	f.StringArrayVar(&endpoints, "endpoint", nil, "an API, as type|name|internal-url|public-url (repeat for more)")
 	f.DurationVar(&j.Wait, "wait", 5*time.Minute, "how long to wait for Keystone to answer")

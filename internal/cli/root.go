@@ -35,6 +35,7 @@ func NewRootCommand() *cobra.Command {
 		newJobCommand(),
 		newHelmBundleCommand(),
 		newGaleraCommand(),
+		newExporterCommand(),
 	)
 	return root
 }

@@ -68,6 +68,9 @@ type KeystoneRegister struct {
 	// ServiceUser and ServicePassword are the service's user; empty for
 	// none.
 	ServiceUser, ServicePassword string
+	// ServiceUserRoles, when set, are the service user's roles instead
+	// of admin and service (a read-only user: reader).
+	ServiceUserRoles []string
 	// Roles are extra roles that must exist.
 	Roles []string
 	// Domain is the service's own domain, if any.
@@ -93,7 +96,7 @@ func (j KeystoneRegister) Run(ctx context.Context) error {
 		run  func() error
 	}{
 		{"region " + j.Region, func() error { return r.region(j.Region) }},
-		{"roles", func() error { return r.ensureRoles(append(append([]string{}, serviceUserRoles...), j.Roles...)) }},
+		{"roles", func() error { return r.ensureRoles(slices.Concat(j.userRoles(), j.Roles)) }},
 		{"service user", j.serviceUser(r)},
 		{"domain", j.domain(r)},
 		{"endpoints", func() error { return r.endpoints(j.Region, j.Endpoints) }},
@@ -154,13 +157,21 @@ func (j KeystoneRegister) serviceUser(r *registrar) func() error {
 		if err != nil {
 			return err
 		}
-		for _, role := range serviceUserRoles {
+		for _, role := range j.userRoles() {
 			if err := r.assign(role, user, roles.AssignOpts{ProjectID: project}); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
+}
+
+// userRoles are the service user's roles.
+func (j KeystoneRegister) userRoles() []string {
+	if len(j.ServiceUserRoles) > 0 {
+		return j.ServiceUserRoles
+	}
+	return serviceUserRoles
 }
 
 func (j KeystoneRegister) domain(r *registrar) func() error {

@@ -27,6 +27,12 @@ type RabbitInit struct {
 	Buses []RabbitBus
 	// User, Password and VHost are the service's.
 	User, Password, VHost string
+	// ReadVHosts are other users' vhosts in which User may only consume
+	// from the queues ReadQueues (a regular expression) matches: no
+	// declaring, binding, deleting or publishing (StackLight's
+	// notifications consumer on the notifications bus).
+	ReadVHosts []string
+	ReadQueues string
 	// Wait is how long to wait for each management API to answer.
 	Wait time.Duration
 }
@@ -42,6 +48,8 @@ func (j RabbitInit) Run(ctx context.Context) error {
 		return fmt.Errorf("rabbit-init: the password of user %s is empty", j.User)
 	case len(j.Buses) == 0:
 		return fmt.Errorf("rabbit-init: no bus to set up")
+	case len(j.ReadVHosts) > 0 && j.ReadQueues == "":
+		return fmt.Errorf("rabbit-init: read-only vhosts %v without the queues to read", j.ReadVHosts)
 	}
 	for _, bus := range j.Buses {
 		if err := j.setUp(ctx, bus); err != nil {
@@ -68,10 +76,11 @@ func (j RabbitInit) setUp(ctx context.Context, bus RabbitBus) error {
 	if err != nil {
 		return err
 	}
-	steps := []struct {
+	type step struct {
 		name string
 		call func() (*http.Response, error)
-	}{
+	}
+	steps := []step{
 		{"vhost " + j.VHost, func() (*http.Response, error) { return c.PutVhost(j.VHost, rabbithole.VhostSettings{}) }},
 		{"user " + j.User, func() (*http.Response, error) {
 			return c.PutUser(j.User, rabbithole.UserSettings{Password: j.Password, Tags: rabbithole.UserTags{}})
@@ -79,6 +88,12 @@ func (j RabbitInit) setUp(ctx context.Context, bus RabbitBus) error {
 		{"permissions of " + j.User + " in " + j.VHost, func() (*http.Response, error) {
 			return c.UpdatePermissionsIn(j.VHost, j.User, rabbithole.Permissions{Configure: ".*", Write: ".*", Read: ".*"})
 		}},
+	}
+	for _, v := range j.ReadVHosts {
+		steps = append(steps, step{"vhost " + v, func() (*http.Response, error) { return c.PutVhost(v, rabbithole.VhostSettings{}) }},
+			step{"read-only permissions of " + j.User + " in " + v, func() (*http.Response, error) {
+				return c.UpdatePermissionsIn(v, j.User, rabbithole.Permissions{Configure: "^$", Write: "^$", Read: j.ReadQueues})
+			}})
 	}
 	for _, s := range steps {
 		if err := ctx.Err(); err != nil {

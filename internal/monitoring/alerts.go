@@ -31,6 +31,8 @@ const (
 	TargetMemcached = "memcached"
 	TargetLibvirt   = "libvirt"
 	TargetExporter  = "openstack-exporter"
+	TargetEtcd      = "etcd"
+	TargetIngress   = "ingress"
 )
 
 // Params are what one deployment's monitoring objects depend on.

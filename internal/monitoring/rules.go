@@ -157,7 +157,8 @@ func backupAlerts(s selectors, t v1.StackLightThresholds) []Alert {
 func oskAlerts(s selectors, t v1.StackLightThresholds) []Alert {
 	return []Alert{{
 		Name: "OskDeploymentFailed", For: "5m", Severity: Critical,
-		Expr:    fmt.Sprintf("%s == 1", s.operator("osk_deployment_state", `state="FAILED"`)),
+		// osk exporter and the operator both publish it: one alert.
+		Expr:    fmt.Sprintf("max by (namespace, deployment, state) (%s) == 1", s.operator("osk_deployment_state", `state="FAILED"`)),
 		Summary: "OpenStackDeployment {{ $labels.deployment }} is FAILED",
 		Runbook: "kubectl describe osdpl: the SpecValid or Ready condition names the field or the step and its worst pod",
 	}, {

@@ -38,7 +38,7 @@ func (m *model) serviceJobs(s *catalog.Service) []catalog.Job {
 			jobs = append(jobs, j)
 		}
 	}
-	return jobs
+	return append(jobs, m.monitoringJobs(s)...)
 }
 
 func (m *model) dbInitJob(s *catalog.Service) catalog.Job {
@@ -78,6 +78,9 @@ func (m *model) keystoneRegisterJob(s *catalog.Service) catalog.Job {
 	if k.User {
 		cmd = append(cmd, "--service-user", s.Project)
 		env = append(env, catalog.Env{Name: "SERVICE_PASSWORD", Secret: catalog.CredentialSecret(s.Project), Key: catalog.KeyKeystonePassword})
+		for _, r := range k.UserRoles {
+			cmd = append(cmd, "--service-user-role", r)
+		}
 	}
 	for _, r := range k.Roles {
 		cmd = append(cmd, "--role", r)

@@ -1,10 +1,16 @@
 package render
 
 import (
+	"fmt"
 	"maps"
+	"slices"
 
 	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/oskproject/osk/api/v1alpha1"
 
 	"github.com/oskproject/osk/internal/catalog"
 	"github.com/oskproject/osk/internal/monitoring"
@@ -22,13 +28,20 @@ var notificationQueues = map[string][]string{"family": {"queue_coarse_metrics", 
 // rules and their inhibitions, and for each scraped component its
 // PodMonitor and the NetworkPolicy that lets the stack's namespace reach
 // its metrics port; all labelled for the stack's selectors.
-func (m *model) renderMonitoring() {
+func (m *model) renderMonitoring() error {
 	if !m.d.Spec.Features.StackLight.Enabled {
-		return
+		return nil
 	}
 	p := m.monitoringParams()
 	meta := m.meta("", m.stackLabels(m.service(monitoringService), "stacklight"))
 	m.add(monitoring.PrometheusRule(p, meta), monitoring.AlertmanagerConfig(p, meta))
+	for _, d := range monitoring.Dashboards(p) {
+		cm, err := monitoring.DashboardConfigMap(p, d, meta)
+		if err != nil {
+			return fmt.Errorf("rendering StackLight's dashboards: %w", err)
+		}
+		m.add(cm)
+	}
 	if db := m.service(catalog.ConnectDatabase.Service); m.on[db.Name] {
 		server, _ := db.Component(catalog.ConnectDatabase.Component)
 		m.renderScrape(p, db, server, server.Name, monitoring.TargetGalera)
@@ -38,6 +51,30 @@ func (m *model) renderMonitoring() {
 			m.renderScrape(p, bus, &bus.Components[0], name, monitoring.TargetRabbitMQ)
 		}
 	}
+	for _, st := range [][2]string{{"memcached", monitoring.TargetMemcached}, {"coordination", monitoring.TargetEtcd}, {"ingress", monitoring.TargetIngress}} {
+		if s := m.service(st[0]); m.on[s.Name] {
+			m.renderScrape(p, s, &s.Components[0], s.Components[0].Name, st[1])
+		}
+	}
+	if sl := m.service("stacklight"); m.on[sl.Name] {
+		exporter := &sl.Components[0]
+		m.renderScrape(p, sl, exporter, exporter.Name, monitoring.TargetExporter)
+		m.add(m.exporterRBAC(sl, exporter)...)
+	}
+	return nil
+}
+
+// exporterRBAC lets osk exporter read the metadata of the credential
+// Secrets it reports the age of (RBAC cannot grant metadata alone; the
+// exporter asks the metadata API, so their data never reaches it) and
+// the state of its OpenStackDeployment.
+func (m *model) exporterRBAC(s *catalog.Service, c *catalog.Component) []client.Object {
+	name := s.Project + "-" + c.Name
+	role, binding := m.role(name, m.labels(s, c.Name), s.Project, []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: catalog.ExporterSecrets(m.ctx), Verbs: []string{"get"}},
+		{APIGroups: []string{v1.GroupVersion.Group}, Resources: []string{"openstackdeployments"}, ResourceNames: []string{m.d.Name}, Verbs: []string{"get"}},
+	})
+	return []client.Object{role, binding}
 }
 
 // stackLabels are a component's labels and the stack's.
@@ -68,7 +105,7 @@ func (m *model) renderScrape(p monitoring.Params, s *catalog.Service, c *catalog
 
 // metricsPort is the metrics port of a component or its sidecars.
 func metricsPort(c *catalog.Component) (catalog.Port, bool) {
-	ports := c.Ports
+	ports := slices.Concat(c.Ports, c.MetricsPorts)
 	for _, sc := range c.Sidecars {
 		ports = append(ports[:len(ports):len(ports)], sc.Ports...)
 	}
@@ -87,4 +124,29 @@ func (m *model) monitoringParams() monitoring.Params {
 		Namespace: m.d.Namespace, Deployment: m.d.Name, GaleraMembers: int(m.replicas(db, server)),
 		Backup: m.d.Spec.Features.Database.Backup.Enabled, StackLight: m.d.Spec.Features.StackLight,
 	}
+}
+
+// NotificationQueues are the queues StackLight's notifications consumer
+// may read: oslo.messaging's notifications.<priority>.
+const NotificationQueues = `^notifications\..*`
+
+// monitoringJobs are StackLight's jobs of a service: for its exporter's
+// service, the notifications consumer's user on the notifications bus,
+// which may read the notification queues of every service's vhost there
+// and do nothing else.
+func (m *model) monitoringJobs(s *catalog.Service) []catalog.Job {
+	if s.Name != "stacklight" || !m.NotificationsOn() {
+		return nil
+	}
+	cmd := []string{"osk", "job", "rabbit-init", "--user", s.Project, "--vhost", s.Project,
+		"--url", fmt.Sprintf("http://%s:15672", m.busHost(NotificationsBus)), "--read-queues", NotificationQueues}
+	for _, name := range m.enabled {
+		if p := m.service(name); p.Messaging {
+			cmd = append(cmd, "--read-vhost", p.Project)
+		}
+	}
+	return []catalog.Job{{Name: "notifications-user", Image: "osk", Command: cmd, Env: []catalog.Env{
+		{Name: "RABBITMQ_PASSWORD", Secret: catalog.CredentialSecret(s.Project), Key: catalog.KeyMessagingPassword},
+		{Name: "RABBITMQ_ADMIN_PASSWORD", Secret: catalog.BusSecret(NotificationsBus), Key: catalog.KeyPassword},
+	}, Connects: []catalog.Connect{{Service: "messaging", Component: NotificationsBus, Port: "management"}}}}
 }

@@ -5,10 +5,12 @@ import (
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/oskproject/osk/internal/monitoring"
 	"github.com/oskproject/osk/internal/render"
 )
 
@@ -39,8 +41,11 @@ func TestStackLightObjects(t *testing.T) {
 			checkScraped(t, res.Objects, pm)
 		}
 	}
-	if kinds["PrometheusRule"] != 1 || kinds["AlertmanagerConfig"] != 1 {
-		t.Errorf("rendered %v, want one PrometheusRule and one AlertmanagerConfig", kinds)
+	if kinds["PrometheusRule"] != 1 || kinds["AlertmanagerConfig"] != 1 || kinds["ConfigMap"] != len(monitoring.Dashboards(monitoring.Params{})) {
+		t.Errorf("rendered %v, want one PrometheusRule, one AlertmanagerConfig and a ConfigMap per dashboard", kinds)
+	}
+	if monitors["full-stacklight-exporter"] == nil {
+		t.Errorf("no PodMonitor for osk exporter among %v", monitors)
 	}
 	if monitors["full-mariadb-server"] == nil {
 		t.Errorf("no PodMonitor for Galera's exporters among %v", monitors)
@@ -66,8 +71,15 @@ func checkScraped(t *testing.T, objs []client.Object, pm *monitoringv1.PodMonito
 	sel := labels.SelectorFromSet(pm.Spec.Selector.MatchLabels)
 	var number int32
 	for _, o := range objs {
-		if ss, ok := o.(*appsv1.StatefulSet); ok && sel.Matches(labels.Set(ss.Spec.Template.Labels)) {
-			for _, c := range ss.Spec.Template.Spec.Containers {
+		var tpl *corev1.PodTemplateSpec
+		switch o := o.(type) {
+		case *appsv1.StatefulSet:
+			tpl = &o.Spec.Template
+		case *appsv1.Deployment:
+			tpl = &o.Spec.Template
+		}
+		if tpl != nil && sel.Matches(labels.Set(tpl.Labels)) {
+			for _, c := range tpl.Spec.Containers {
 				for _, p := range c.Ports {
 					if p.Name == port {
 						number = p.ContainerPort
@@ -99,7 +111,7 @@ func checkScraped(t *testing.T, objs []client.Object, pm *monitoringv1.PodMonito
 func monitoringObjects(objs []client.Object) []client.Object {
 	var out []client.Object
 	for _, o := range objs {
-		if o.GetObjectKind().GroupVersionKind().Group == monitoringv1.SchemeGroupVersion.Group {
+		if o.GetObjectKind().GroupVersionKind().Group == monitoringv1.SchemeGroupVersion.Group || o.GetLabels()[monitoring.DashboardLabel] != "" {
 			out = append(out, o)
 		}
 	}

@@ -90,7 +90,9 @@ func Render(d *v1.OpenStackDeployment, opts Options) (*Result, error) {
 	}
 	m.renderIngress()
 	m.renderPrecache()
-	m.renderMonitoring()
+	if err := m.renderMonitoring(); err != nil {
+		return nil, err
+	}
 	m.renderNetworkPolicies()
 	sortObjects(m.objects)
 	needs := map[string][]string{}
@@ -139,7 +141,7 @@ func newModel(d *v1.OpenStackDeployment, opts Options) (*model, error) {
 	}
 	m.images = images(d, rel, opts.OskImage)
 	m.ctx = &catalog.Context{
-		Spec: &d.Spec, Features: &d.Spec.Features, Release: rel.Name, Namespace: d.Namespace,
+		Spec: &d.Spec, Features: &d.Spec.Features, Release: rel.Name, Namespace: d.Namespace, Deployment: d.Name,
 		Enabled: func(s string) bool { return m.on[s] },
 		Ceph:    m.ceph,
 	}

@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -192,7 +193,7 @@ func (m *model) mainContainer(w *workload) corev1.Container {
 		Image:        m.image(w.s, c.Image),
 		Command:      m.command(w.ctx, c.Command, c.Args),
 		Env:          m.env(c.Env, c.Kind == catalog.StatefulSet, w),
-		Ports:        containerPorts(c.Ports),
+		Ports:        containerPorts(slices.Concat(c.Ports, c.MetricsPorts)),
 		Resources:    m.resources(w.s, c),
 		VolumeMounts: m.mounts(w.s, w.ctx, w.files, c.Volumes),
 	}

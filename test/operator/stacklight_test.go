@@ -9,16 +9,19 @@ import (
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	monitoringv1alpha1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1alpha1"
+	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/oskproject/osk/api/v1alpha1"
+	"github.com/oskproject/osk/internal/monitoring"
 	"github.com/oskproject/osk/internal/sandbox/sandboxtest"
 )
 
 // TestStackLightKeptAndPruned: with the Prometheus Operator's CRDs
 // installed, examples/compute.yaml with StackLight on reaches APPLIED with
-// its alerts, inhibitions and PodMonitors in place; turning StackLight off
+// its alerts, inhibitions, PodMonitors and dashboards in place (and osk
+// exporter's service with them); turning StackLight off
 // prunes every one of them.
 func TestStackLightKeptAndPruned(t *testing.T) {
 	sandboxtest.Get(t).InstallCRDs(t, filepath.Join("..", "testdata", "prometheus-operator-crds"))
@@ -37,11 +40,15 @@ func TestStackLightKeptAndPruned(t *testing.T) {
 	})
 }
 
-// countMonitoring counts the PrometheusRules, AlertmanagerConfigs and
-// PodMonitors of a namespace.
+// countMonitoring counts the PrometheusRules, AlertmanagerConfigs,
+// PodMonitors and dashboard ConfigMaps of a namespace.
 func countMonitoring(t *testing.T, c client.Client, ns string) int {
 	t.Helper()
-	n := 0
+	dashboards := &corev1.ConfigMapList{}
+	if err := c.List(t.Context(), dashboards, client.InNamespace(ns), client.HasLabels{monitoring.DashboardLabel}); err != nil {
+		t.Fatal(err)
+	}
+	n := len(dashboards.Items)
 	for _, l := range []client.ObjectList{&monitoringv1.PrometheusRuleList{}, &monitoringv1alpha1.AlertmanagerConfigList{}, &monitoringv1.PodMonitorList{}} {
 		if err := c.List(t.Context(), l, client.InNamespace(ns)); err != nil {
 			t.Fatal(err)
