@@ -91,6 +91,7 @@ func Render(d *v1.OpenStackDeployment, opts Options) (*Result, error) {
 	m.renderIngress()
 	m.renderPrecache()
 	m.renderMonitoring()
+	m.renderLogs()
 	m.renderNetworkPolicies()
 	sortObjects(m.objects)
 	needs := map[string][]string{}
