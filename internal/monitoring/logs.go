@@ -121,6 +121,7 @@ source s_pods {
     monitor-method(poll)
     follow-freq(1)
     max-files(10000)
+    log-iw-size(1000000)
     flags(no-parse)
     multi-line-mode(regexp)
     multi-line-prefix('^\S+ (?:stdout|stderr) [FP] (?!@OSLO_LINE@(?!\[(?!instance: )))')
@@ -203,5 +204,8 @@ log {
     };
   };
   destination(d_opensearch);
+  # A full disk buffer stops the reading, not the records: the files
+  # stay on the node.
+  flags(flow-control);
 };
 `
