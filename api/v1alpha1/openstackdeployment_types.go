@@ -654,11 +654,25 @@ type StackLightThresholds struct {
 	CertificateCriticalDays int32 `json:"certificateCriticalDays,omitempty"`
 }
 
-// StackLightLogs turns log collection on or off.
+// StackLightLogs turns log collection on or off and says where the logs
+// go.
 type StackLightLogs struct {
-	// Enabled collects the logs of every osk pod.
+	// Enabled collects the logs of every osk pod: a log shipper on every
+	// node tails them, parses OpenStack's log lines and sends them to
+	// OpenSearch.
 	// +optional
 	Enabled bool `json:"enabled,omitempty"`
+	// URL is OpenSearch's address (http or https, no path), whose _bulk
+	// API receives the logs. Defaults to
+	// http://opensearch-cluster-master.<stacklight namespace>.svc:9200.
+	// +optional
+	// +kubebuilder:validation:Pattern=`^https?://[^/\s]+$`
+	URL string `json:"url,omitempty"`
+	// CredentialsSecret names a Secret in the deployment's namespace with
+	// the keys username and password, for OpenSearch's basic
+	// authentication. Empty sends no credentials.
+	// +optional
+	CredentialsSecret string `json:"credentialsSecret,omitempty"`
 }
 
 // TelemetryFeatures tunes metering.

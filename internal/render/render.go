@@ -93,6 +93,7 @@ func Render(d *v1.OpenStackDeployment, opts Options) (*Result, error) {
 	if err := m.renderMonitoring(); err != nil {
 		return nil, err
 	}
+	m.renderLogs()
 	m.renderNetworkPolicies()
 	sortObjects(m.objects)
 	needs := map[string][]string{}

@@ -55,6 +55,9 @@ func deploymentExamples(t *testing.T) map[string][]client.Object {
 // (RabbitMQ runs its one component once per bus). Nil for jobs and
 // osk's own pods.
 func owner(o client.Object) *catalog.Component {
+	if strings.HasPrefix(o.GetLabels()[render.LabelComponent], catalog.LogShipper.Name+"-") {
+		return &catalog.LogShipper
+	}
 	s, ok := catalog.Default().Get(o.GetLabels()[render.LabelService])
 	if !ok {
 		return nil

@@ -212,7 +212,7 @@ func validateStackLight(l v1.StackLightFeatures, p *field.Path) field.ErrorList 
 	if t.CertificateCriticalDays >= t.CertificateWarningDays {
 		errs = append(errs, field.Invalid(tp.Child("certificateCriticalDays"), t.CertificateCriticalDays, "must be below certificateWarningDays"))
 	}
-	return errs
+	return append(errs, validateLogs(l.Logs, p.Child("logs"))...)
 }
 
 func dnsLabel(p *field.Path, v string) field.ErrorList {

@@ -104,6 +104,15 @@ func TestValidate(t *testing.T) {
 		{"stacklight 5xx above 100", func(d *v1.OpenStackDeployment) {
 			d.Spec.Features.StackLight = v1.StackLightFeatures{Enabled: true, Thresholds: v1.StackLightThresholds{API5xxPercent: 150}}
 		}, []string{"spec.features.stacklight.thresholds.api5xxPercent", "at most 100"}},
+		{"stacklight logs to a URL with a path", func(d *v1.OpenStackDeployment) {
+			d.Spec.Features.StackLight = v1.StackLightFeatures{Enabled: true, Logs: v1.StackLightLogs{Enabled: true, URL: "http://os:9200/_bulk"}}
+		}, []string{"spec.features.stacklight.logs.url", "no path"}},
+		{"stacklight logs with credentials in the URL", func(d *v1.OpenStackDeployment) {
+			d.Spec.Features.StackLight = v1.StackLightFeatures{Enabled: true, Logs: v1.StackLightLogs{Enabled: true, URL: "https://u:p@os:9200"}}
+		}, []string{"spec.features.stacklight.logs.url", "credentialsSecret"}},
+		{"stacklight logs bad Secret name", func(d *v1.OpenStackDeployment) {
+			d.Spec.Features.StackLight = v1.StackLightFeatures{Enabled: true, Logs: v1.StackLightLogs{Enabled: true, CredentialsSecret: "Open_Search"}}
+		}, []string{"spec.features.stacklight.logs.credentialsSecret", "Open_Search"}},
 		{"stacklight critical after warning", func(d *v1.OpenStackDeployment) {
 			d.Spec.Features.StackLight = v1.StackLightFeatures{Enabled: true, Thresholds: v1.StackLightThresholds{CertificateCriticalDays: 40}}
 		}, []string{"spec.features.stacklight.thresholds.certificateCriticalDays", "below certificateWarningDays"}},

@@ -19,21 +19,26 @@ import (
 )
 
 // TestStackLightKeptAndPruned: with the Prometheus Operator's CRDs
-// installed, examples/compute.yaml with StackLight on reaches APPLIED with
-// its alerts, inhibitions, PodMonitors and dashboards in place (and osk
-// exporter's service with them); turning StackLight off
+// installed, examples/compute.yaml with StackLight and its logs on reaches
+// APPLIED with its alerts, inhibitions, PodMonitors, dashboards, osk
+// exporter's service and log shippers in place; turning StackLight off
 // prunes every one of them.
 func TestStackLightKeptAndPruned(t *testing.T) {
 	sandboxtest.Get(t).InstallCRDs(t, filepath.Join("..", "testdata", "prometheus-operator-crds"))
 	c, ns, _ := setup(t)
-	on := func(d *v1.OpenStackDeployment) { d.Spec.Features.StackLight.Enabled = true }
+	on := func(d *v1.OpenStackDeployment) {
+		d.Spec.Features.StackLight.Enabled, d.Spec.Features.StackLight.Logs.Enabled = true, true
+	}
 	d := waitState(t, c, deploy(t, c, "compute", ns, on), v1.StateApplied, applyTimeout)
 	if n := countMonitoring(t, c, ns); n < 3 {
 		t.Fatalf("APPLIED with %d monitoring objects, want the rules, the inhibitions and a PodMonitor per scraped component", n)
 	}
+	if n := countLogShipper(t, c, ns); n != 5 {
+		t.Fatalf("APPLIED with %d of the log shipper's objects, want its ConfigMap and a DaemonSet per node role", n)
+	}
 	update(t, c, d, func(d *v1.OpenStackDeployment) { d.Spec.Features.StackLight.Enabled = false })
 	sandboxtest.Eventually(t, time.Minute, "StackLight's objects pruned", func(ctx context.Context) error {
-		if n := countMonitoring(t, c, ns); n > 0 {
+		if n := countMonitoring(t, c, ns) + countLogShipper(t, c, ns); n > 0 {
 			return fmt.Errorf("%d left", n)
 		}
 		return nil
