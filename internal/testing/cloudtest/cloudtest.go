@@ -46,7 +46,9 @@ import (
 // loopback addresses, "0.0.0.0" becomes the component's own address, the
 // mounted directories live under Root, and the image's
 // /var/lib/openstack/bin is Debian's /usr/bin. The image's own files (the
-// paste pipelines, policies) come from Debian's /etc/<project>.
+// paste pipelines, policies, rootwrap filters), which the image keeps in
+// /etc/<project> or /var/lib/openstack/etc/<project>, come from Debian's
+// /etc/<project>.
 //
 // Each Cloud takes a /24 of 127.0.0.0/8 of its own, chosen at random, so
 // several beds run side by side.
@@ -319,6 +321,7 @@ func (c *Cloud) PrepareContainer(owner string, pod *corev1.PodSpec, ctr corev1.C
 		s = clusterHost.ReplaceAllStringFunc(s, c.IP)
 		s = strings.ReplaceAll(s, "0.0.0.0", self)
 		s = strings.ReplaceAll(s, "/var/lib/openstack/bin/", "/usr/bin/")
+		s = strings.ReplaceAll(s, "/var/lib/openstack/etc/", "/etc/")
 		if len(tops) == 0 {
 			return s
 		}
