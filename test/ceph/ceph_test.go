@@ -1,9 +1,9 @@
 // Package ceph_test runs OpenStack Zed, as osk renders it, on a real Ceph
 // cluster: Debian's Ceph daemons on loopback stand in for what Rook runs,
 // a stand-in for Rook's operator creates the pools, the clients and the
-// object store's gateway and
-// publishes their outputs as Rook does, and osk's production code turns
-// them into the openstack-ceph-keys Secret the services' files come from.
+// object store's gateway and publishes their outputs as Rook does, and
+// osk's production code turns them into the openstack-ceph-keys Secret
+// the services' files come from.
 // Glance stores images in RBD, cinder clones them into volumes and backs
 // those up, and the RADOS gateway serves Swift behind osk's Keystone.
 package ceph_test
