@@ -166,48 +166,51 @@ func (r *rookStandIn) objectStore(o *unstructured.Unstructured) {
 }
 
 // rgwOptions are the gateway's options Rook derives from a
-// CephObjectStore: Keystone from spec.auth.keystone and the service
-// user's Secret it names (OS_* keys), Swift and S3 from spec.protocols,
-// then spec.gateway.rgwConfig over all.
+// CephObjectStore: Keystone from spec.auth.keystone, Swift and S3 from
+// spec.protocols, then spec.gateway.rgwConfig over all.
 func (r *rookStandIn) rgwOptions(o *unstructured.Unstructured) map[string]string {
-	opts := map[string]string{}
-	str := func(path ...string) string {
-		v, _, _ := unstructured.NestedString(o.Object, append([]string{"spec"}, path...)...)
-		return v
-	}
+	opts := r.keystoneOptions(o)
 	boolean := func(key string, path ...string) {
 		if v, ok, _ := unstructured.NestedBool(o.Object, append([]string{"spec", "protocols"}, path...)...); ok {
 			opts[key] = strconv.FormatBool(v)
 		}
 	}
-	if apis, _, _ := unstructured.NestedStringSlice(o.Object, "spec", "protocols", "enableAPIs"); len(apis) > 0 {
-		opts["rgw_enable_apis"] = strings.Join(apis, ",")
-	}
-	if url := str("auth", "keystone", "url"); url != "" {
-		roles, _, _ := unstructured.NestedStringSlice(o.Object, "spec", "auth", "keystone", "acceptedRoles")
-		opts["rgw_keystone_url"] = r.local(url)
-		opts["rgw_keystone_accepted_roles"] = strings.Join(roles, ",")
-		if it := str("auth", "keystone", "implicitTenants"); it != "" {
-			opts["rgw_keystone_implicit_tenants"] = strings.ToLower(it)
-		}
-		name := str("auth", "keystone", "serviceUserSecretName")
-		s, ok := r.secrets[name]
-		if !ok {
-			r.t.Fatalf("CephObjectStore %s: the Keystone service user's Secret %q does not exist", o.GetName(), name)
-		}
-		for key, env := range map[string]string{"rgw_keystone_api_version": "OS_IDENTITY_API_VERSION",
-			"rgw_keystone_admin_domain": "OS_PROJECT_DOMAIN_NAME", "rgw_keystone_admin_project": "OS_PROJECT_NAME",
-			"rgw_keystone_admin_user": "OS_USERNAME", "rgw_keystone_admin_password": "OS_PASSWORD"} {
-			opts[key] = string(s.Data[env])
-		}
-	}
 	boolean("rgw_s3_auth_use_keystone", "s3", "authUseKeystone")
 	boolean("rgw_swift_account_in_url", "swift", "accountInUrl")
 	boolean("rgw_swift_versioning_enabled", "swift", "versioningEnabled")
-	if p := str("protocols", "swift", "urlPrefix"); p != "" {
+	if p, _, _ := unstructured.NestedString(o.Object, "spec", "protocols", "swift", "urlPrefix"); p != "" {
 		opts["rgw_swift_url_prefix"] = p
+	}
+	if apis, _, _ := unstructured.NestedStringSlice(o.Object, "spec", "protocols", "enableAPIs"); len(apis) > 0 {
+		opts["rgw_enable_apis"] = strings.Join(apis, ",")
 	}
 	extra, _, _ := unstructured.NestedStringMap(o.Object, "spec", "gateway", "rgwConfig")
 	maps.Copy(opts, extra)
+	return opts
+}
+
+// keystoneOptions are the gateway's Keystone options from
+// spec.auth.keystone and the service user's Secret it names (OS_* keys);
+// none without Keystone.
+func (r *rookStandIn) keystoneOptions(o *unstructured.Unstructured) map[string]string {
+	ks, ok, _ := unstructured.NestedMap(o.Object, "spec", "auth", "keystone")
+	if !ok {
+		return map[string]string{}
+	}
+	str := func(key string) string { v, _, _ := unstructured.NestedString(ks, key); return v }
+	roles, _, _ := unstructured.NestedStringSlice(ks, "acceptedRoles")
+	opts := map[string]string{"rgw_keystone_url": r.local(str("url")), "rgw_keystone_accepted_roles": strings.Join(roles, ",")}
+	if it := str("implicitTenants"); it != "" {
+		opts["rgw_keystone_implicit_tenants"] = strings.ToLower(it)
+	}
+	s, ok := r.secrets[str("serviceUserSecretName")]
+	if !ok {
+		r.t.Fatalf("CephObjectStore %s: the Keystone service user's Secret %q does not exist", o.GetName(), str("serviceUserSecretName"))
+	}
+	for key, env := range map[string]string{"rgw_keystone_api_version": "OS_IDENTITY_API_VERSION",
+		"rgw_keystone_admin_domain": "OS_PROJECT_DOMAIN_NAME", "rgw_keystone_admin_project": "OS_PROJECT_NAME",
+		"rgw_keystone_admin_user": "OS_USERNAME", "rgw_keystone_admin_password": "OS_PASSWORD"} {
+		opts[key] = string(s.Data[env])
+	}
 	return opts
 }
