@@ -27,7 +27,7 @@ func (c *Cloud) StartEtcd() {
 	p := proctest.Start(c.Top, c.Root, "etcd-server", cmd)
 	c.Logs["etcd-server"] = p
 	p.WaitUntil(c.T, time.Minute, func() error {
-		conn, err := net.Dial("tcp", fmt.Sprintf("%s:%d", ip, catalog.EtcdPort))
+		conn, err := net.Dial("tcp", net.JoinHostPort(ip, fmt.Sprint(catalog.EtcdPort)))
 		if err == nil {
 			conn.Close()
 		}
