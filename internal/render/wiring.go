@@ -48,7 +48,10 @@ func (m *model) wire(s *catalog.Service, f *oslo.File, w catalog.Wire) {
 		f.Set("cache", "backend", "dogpile.cache.pymemcache")
 		f.Set("cache", "memcache_servers", m.memcachedServers())
 	case catalog.WireCoordination:
-		f.Set("coordination", "backend_url", fmt.Sprintf("etcd3+http://%s:%d", m.ctx.Host("etcd", "server"), catalog.EtcdPort))
+		// tooz's etcd3gw driver asks for the v3alpha gateway unless told
+		// otherwise (Zed's tooz does); etcd 3.4 and later serve only
+		// v3beta and v3.
+		f.Set("coordination", "backend_url", fmt.Sprintf("etcd3+http://%s:%d?api_version=v3", m.ctx.Host("etcd", "server"), catalog.EtcdPort))
 	case catalog.WireLogging:
 		f.Set("DEFAULT", "use_stderr", "true")
 	case catalog.WireSSTAuth:

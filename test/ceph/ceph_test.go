@@ -1,14 +1,18 @@
 // Package ceph_test runs OpenStack Zed, as osk renders it, on a real Ceph
 // cluster: Debian's Ceph daemons on loopback stand in for what Rook runs,
-// a stand-in for Rook's operator creates the pools and clients and
-// publishes their outputs as Rook does, and osk's production code turns
-// them into the openstack-ceph-keys Secret the services' files come from.
+// a stand-in for Rook's operator creates the pools, the clients and the
+// object store's gateway and publishes their outputs as Rook does, and
+// osk's production code turns them into the openstack-ceph-keys Secret
+// the services' files come from.
+// Glance stores images in RBD, cinder clones them into volumes and backs
+// those up, and the RADOS gateway serves Swift behind osk's Keystone.
 package ceph_test
 
 import (
 	"bytes"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -35,13 +39,14 @@ func TestOpenStackOnCeph(t *testing.T) {
 	start := time.Now()
 	cl := cephtest.Start(t, 3)
 	cephUp := time.Since(start)
-	rook := newRookStandIn(t, cl)
+	c := cloudtest.New(t, "testdata/zed-ceph.yaml", osk)
+	rook := newRookStandIn(t, cl, c.Local)
+	rook.secrets[gatewayUserSecret] = gatewayUser(t, c)
 	rook.apply(loadRook(t, "testdata/rook.yaml"))
 	data, problems := ceph.Assemble(rook.published)
 	if len(problems) > 0 {
 		t.Fatalf("assembling the Ceph Secret: %s", strings.Join(problems, "; "))
 	}
-	c := cloudtest.New(t, "testdata/zed-ceph.yaml", osk)
 	c.Ceph = data
 	c.Render()
 	checkSecretComplete(t, c, data)
@@ -57,8 +62,50 @@ func TestOpenStackOnCeph(t *testing.T) {
 		}
 	})
 	t.Run("glance's key is refused on volumes", func(t *testing.T) { c.T = t; glanceRefused(t, c, cl) })
-	t.Logf("Ceph up in %s, whole test %s; Ceph's daemons use %d MiB", cephUp.Round(time.Second),
-		time.Since(start).Round(time.Second), cl.MemoryKiB()/1024)
+	c.T = t
+	t.Run("the gateway runs with osk's Keystone options", func(t *testing.T) { c.T = t; gatewayRunsOskOptions(t, c, cl) })
+	t.Run("Swift through Keystone", func(t *testing.T) {
+		c.T = t
+		before, _ := c.ServiceJobs("object-storage")
+		for _, j := range before {
+			c.RunJob(j)
+		}
+		swiftThroughKeystone(t, c)
+	})
+	c.T = t
+	if imageID == "" {
+		t.Fatal("no image to make a volume of")
+	}
+	bs := startCinder(t, c)
+	t.Cleanup(func() { stopAll(c, cl) })
+	var volumeID string
+	t.Run("cinder clones the image into pool volumes", func(t *testing.T) {
+		c.T = t
+		volumeID = volumeFromImage(t, bs, cl, imageID)
+	})
+	t.Run("cinder-backup backs the volume up to pool backup", func(t *testing.T) {
+		c.T = t
+		if volumeID == "" {
+			t.Fatal("no volume to back up")
+		}
+		backupVolume(t, bs, cl, volumeID)
+	})
+	rgw := cl.DaemonMemoryKiB(rgwUser(objectStore))
+	t.Logf("Ceph up in %s, whole test %s; Ceph's daemons use %d MiB, the gateway %d MiB",
+		cephUp.Round(time.Second), time.Since(start).Round(time.Second), (cl.MemoryKiB()-rgw)/1024, rgw/1024)
+}
+
+// stopAll asks every server of the bed to stop at once, when the test
+// ends: each one's own cleanup then waits for a process already stopping,
+// instead of stopping them one after the other (each may take up to the
+// 20 s its cleanup waits).
+func stopAll(c *cloudtest.Cloud, cl *cephtest.Cluster) {
+	for _, p := range c.Logs {
+		_ = p.Signal(syscall.SIGTERM)
+	}
+	for _, p := range cl.Daemons {
+		_ = p.Signal(syscall.SIGTERM)
+	}
 }
 
 // checkSecretComplete checks that the assembled Secret holds, well-formed,

@@ -1,7 +1,9 @@
 package ceph_test
 
 import (
+	"maps"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/oskproject/osk/internal/ceph"
 	"github.com/oskproject/osk/internal/testing/cephtest"
+	"github.com/oskproject/osk/internal/testing/proctest"
 )
 
 // rookStandIn stands in for Rook on the bed. Rook runs Ceph in containers,
@@ -27,10 +30,17 @@ type rookStandIn struct {
 	t         *testing.T
 	cluster   *cephtest.Cluster
 	published ceph.Published
+	// secrets are the Secrets of Rook's namespace the objects name (the
+	// object store's Keystone service user), by name.
+	secrets map[string]*corev1.Secret
+	// local turns a cluster DNS name in a URL into the bed's address,
+	// as the gateway's pod would resolve it.
+	local func(string) string
 }
 
-func newRookStandIn(t *testing.T, c *cephtest.Cluster) *rookStandIn {
-	return &rookStandIn{t: t, cluster: c, published: ceph.Published{ClientSecrets: map[string]*corev1.Secret{}}}
+func newRookStandIn(t *testing.T, c *cephtest.Cluster, local func(string) string) *rookStandIn {
+	return &rookStandIn{t: t, cluster: c, local: local, secrets: map[string]*corev1.Secret{},
+		published: ceph.Published{ClientSecrets: map[string]*corev1.Secret{}}}
 }
 
 // loadRook reads the Rook objects of a file of several documents.
@@ -68,6 +78,8 @@ func (r *rookStandIn) apply(objs []*unstructured.Unstructured) {
 			r.blockPool(o)
 		case "CephClient":
 			r.client(o)
+		case "CephObjectStore":
+			r.objectStore(o)
 		default:
 			r.t.Fatalf("the stand-in does not know %s", o.GetKind())
 		}
@@ -123,4 +135,82 @@ func (r *rookStandIn) client(o *unstructured.Unstructured) {
 	_ = unstructured.SetNestedField(o.Object, secret, "status", "info", "secretName")
 	ready(o)
 	r.published.Clients = append(r.published.Clients, o)
+}
+
+// rgwUser is the Ceph user of the first gateway of an object store, as
+// Rook names it: client.rgw.<store, dashes as dots>.a.
+func rgwUser(store string) string { return "client.rgw." + strings.ReplaceAll(store, "-", ".") + ".a" }
+
+// objectStore runs the store's gateway as Rook does for a
+// CephObjectStore: one gateway as rgwUser, its options from the spec set
+// in the monitors' configuration database for that user, the pools
+// created by the gateway itself on first use (Rook creates them first,
+// with the spec's replication; the bed's defaults are the same three
+// copies). Rook publishes its Service's URL; the stand-in the gateway's
+// own.
+func (r *rookStandIn) objectStore(o *unstructured.Unstructured) {
+	who := rgwUser(o.GetName())
+	conf := "[" + who + "]\n"
+	for k, v := range r.rgwOptions(o) {
+		conf += k + " = " + v + "\n"
+	}
+	file := filepath.Join(r.cluster.Dir, who+".conf")
+	if err := os.WriteFile(file, []byte(conf), 0o600); err != nil {
+		r.t.Fatal(err)
+	}
+	r.cluster.Ceph("config", "assimilate-conf", "-i", file)
+	url := r.cluster.StartRGW(who, proctest.FreePort(r.t))
+	_ = unstructured.SetNestedField(o.Object, url, "status", "info", "endpoint")
+	ready(o)
+	r.published.ObjectStore = o
+}
+
+// rgwOptions are the gateway's options Rook derives from a
+// CephObjectStore: Keystone from spec.auth.keystone, Swift and S3 from
+// spec.protocols, then spec.gateway.rgwConfig over all.
+func (r *rookStandIn) rgwOptions(o *unstructured.Unstructured) map[string]string {
+	opts := r.keystoneOptions(o)
+	boolean := func(key string, path ...string) {
+		if v, ok, _ := unstructured.NestedBool(o.Object, append([]string{"spec", "protocols"}, path...)...); ok {
+			opts[key] = strconv.FormatBool(v)
+		}
+	}
+	boolean("rgw_s3_auth_use_keystone", "s3", "authUseKeystone")
+	boolean("rgw_swift_account_in_url", "swift", "accountInUrl")
+	boolean("rgw_swift_versioning_enabled", "swift", "versioningEnabled")
+	if p, _, _ := unstructured.NestedString(o.Object, "spec", "protocols", "swift", "urlPrefix"); p != "" {
+		opts["rgw_swift_url_prefix"] = p
+	}
+	if apis, _, _ := unstructured.NestedStringSlice(o.Object, "spec", "protocols", "enableAPIs"); len(apis) > 0 {
+		opts["rgw_enable_apis"] = strings.Join(apis, ",")
+	}
+	extra, _, _ := unstructured.NestedStringMap(o.Object, "spec", "gateway", "rgwConfig")
+	maps.Copy(opts, extra)
+	return opts
+}
+
+// keystoneOptions are the gateway's Keystone options from
+// spec.auth.keystone and the service user's Secret it names (OS_* keys);
+// none without Keystone.
+func (r *rookStandIn) keystoneOptions(o *unstructured.Unstructured) map[string]string {
+	ks, ok, _ := unstructured.NestedMap(o.Object, "spec", "auth", "keystone")
+	if !ok {
+		return map[string]string{}
+	}
+	str := func(key string) string { v, _, _ := unstructured.NestedString(ks, key); return v }
+	roles, _, _ := unstructured.NestedStringSlice(ks, "acceptedRoles")
+	opts := map[string]string{"rgw_keystone_url": r.local(str("url")), "rgw_keystone_accepted_roles": strings.Join(roles, ",")}
+	if it := str("implicitTenants"); it != "" {
+		opts["rgw_keystone_implicit_tenants"] = strings.ToLower(it)
+	}
+	s, ok := r.secrets[str("serviceUserSecretName")]
+	if !ok {
+		r.t.Fatalf("CephObjectStore %s: the Keystone service user's Secret %q does not exist", o.GetName(), str("serviceUserSecretName"))
+	}
+	for key, env := range map[string]string{"rgw_keystone_api_version": "OS_IDENTITY_API_VERSION",
+		"rgw_keystone_admin_domain": "OS_PROJECT_DOMAIN_NAME", "rgw_keystone_admin_project": "OS_PROJECT_NAME",
+		"rgw_keystone_admin_user": "OS_USERNAME", "rgw_keystone_admin_password": "OS_PASSWORD"} {
+		opts[key] = string(s.Data[env])
+	}
+	return opts
 }

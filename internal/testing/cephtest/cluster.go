@@ -3,6 +3,7 @@ package cephtest
 import (
 	"crypto/rand"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -236,6 +237,15 @@ func (c *Cluster) MemoryKiB() int {
 	return total
 }
 
+// DaemonMemoryKiB is one daemon's resident memory; 0 when it is not
+// running.
+func (c *Cluster) DaemonMemoryKiB(name string) int {
+	if p, ok := c.Daemons[name]; ok {
+		return rssKiB(p.Pid())
+	}
+	return 0
+}
+
 // rssKiB is a process's resident memory, from /proc; 0 when it is gone.
 func rssKiB(pid int) int {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
@@ -250,4 +260,33 @@ func rssKiB(pid int) int {
 		}
 	}
 	return 0
+}
+
+// StartRGW starts a RADOS gateway as the Ceph user who (client.rgw.NAME),
+// with the caps Rook gives its gateways, serving HTTP (beast) on
+// 127.0.0.1:port, and waits until it answers. Its options come from the
+// monitors' configuration database, where whoever starts it set them for
+// who. It returns the gateway's URL.
+func (c *Cluster) StartRGW(who string, port int) string {
+	c.t.Helper()
+	proctest.Need(c.t, "radosgw", "radosgw")
+	dir := filepath.Join(c.Dir, who)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		c.t.Fatal(err)
+	}
+	keyring := filepath.Join(dir, "keyring")
+	c.write(keyring, c.Ceph("auth", "get-or-create", who, "mon", "allow rw", "osd", "allow rwx"))
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	c.daemon(who, "radosgw", "--name", who, "--keyring", keyring, "--rgw-data", dir,
+		"--rgw-frontends", "beast endpoint="+addr)
+	url := "http://" + addr
+	c.Daemons[who].WaitUntil(c.t, 3*time.Minute, func() error {
+		res, err := http.Get(url)
+		if err != nil {
+			return err
+		}
+		res.Body.Close()
+		return nil
+	})
+	return url
 }

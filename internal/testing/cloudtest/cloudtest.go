@@ -46,7 +46,9 @@ import (
 // loopback addresses, "0.0.0.0" becomes the component's own address, the
 // mounted directories live under Root, and the image's
 // /var/lib/openstack/bin is Debian's /usr/bin. The image's own files (the
-// paste pipelines, policies) come from Debian's /etc/<project>.
+// paste pipelines, policies, rootwrap filters) come from Debian's
+// /etc/<project>: copied into a mounted /etc/<project>, and in place of
+// the image's /var/lib/openstack/etc/<project>.
 //
 // Each Cloud takes a /24 of 127.0.0.0/8 of its own, chosen at random, so
 // several beds run side by side.
@@ -319,13 +321,16 @@ func (c *Cloud) PrepareContainer(owner string, pod *corev1.PodSpec, ctr corev1.C
 		s = clusterHost.ReplaceAllStringFunc(s, c.IP)
 		s = strings.ReplaceAll(s, "0.0.0.0", self)
 		s = strings.ReplaceAll(s, "/var/lib/openstack/bin/", "/usr/bin/")
-		if len(tops) == 0 {
-			return s
+		// The image's shipped files are Debian's, in the host's /etc,
+		// which no mount moves: hidden from the mounts' rewrite.
+		s = strings.ReplaceAll(s, "/var/lib/openstack/etc/", shippedMark)
+		if len(tops) > 0 {
+			s = mounted.ReplaceAllStringFunc(s, func(m string) string {
+				sub := mounted.FindStringSubmatch(m)
+				return prefixes[sub[1]] + sub[2]
+			})
 		}
-		return mounted.ReplaceAllStringFunc(s, func(m string) string {
-			sub := mounted.FindStringSubmatch(m)
-			return prefixes[sub[1]] + sub[2]
-		})
+		return strings.ReplaceAll(s, shippedMark, "/etc/")
 	}
 	for top, dir := range prefixes {
 		c.imageFiles(top, dir)
@@ -352,6 +357,10 @@ func (c *Cloud) PrepareContainer(owner string, pod *corev1.PodSpec, ctr corev1.C
 	}
 	return p
 }
+
+// shippedMark stands for the image's /var/lib/openstack/etc/ while a
+// rewrite moves the mounted directories.
+const shippedMark = "\x00shipped\x00/"
 
 // topDirs returns the first two levels of a path: /etc/nova of
 // /etc/nova/nova.conf.
