@@ -45,7 +45,7 @@ func objectStorage() *Service {
 				// A gateway admin role reaches every project's account, so
 				// it is one role nobody holds by default (Swift's reseller
 				// admin); admin above only reaches its own project's.
-				"rgw_keystone_accepted_admin_roles": "ResellerAdmin",
+				"rgw_keystone_accepted_admin_roles": cephkeys.GatewayAdminRole,
 				// Each project gets its own RGW tenant, for Swift and S3.
 				"rgw_keystone_implicit_tenants": "true",
 				// Matches the endpoint's AUTH_$(project_id)s path.

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	v1 "github.com/oskproject/osk/api/v1alpha1"
+	"github.com/oskproject/osk/internal/cephkeys"
 )
 
 // Defaults of a CephDeployment's spec.
@@ -290,7 +291,11 @@ func objectStore(d *v1.CephDeployment, o *v1.CephObjectStoreSpec, rgw []string) 
 		MetadataPool:          poolSpec(o.MetadataPool),
 		DataPool:              poolSpec(o.DataPool),
 		PreservePoolsOnDelete: !d.Spec.AllowPoolDeletion,
-		Gateway:               rookGateway{Port: port, Instances: int32(len(rgw)), Placement: &placement},
+		Gateway: rookGateway{Port: port, Instances: int32(len(rgw)), Placement: &placement,
+			// Rook sets no admin roles: the one osk's object-storage
+			// service writes, which nobody holds until granted (a gateway
+			// admin reaches every project's account).
+			RgwConfig: map[string]string{"rgw_keystone_accepted_admin_roles": cephkeys.GatewayAdminRole}},
 		Auth: rookAuth{Keystone: rookKeystone{
 			URL: o.Keystone.URL, ServiceUserSecretName: o.Keystone.ServiceUserSecret,
 			AcceptedRoles: roles, ImplicitTenants: "true",

@@ -138,6 +138,8 @@ type rookGateway struct {
 	Port      int32          `json:"port"`
 	Instances int32          `json:"instances"`
 	Placement *rookPlacement `json:"placement,omitempty"`
+	// RgwConfig holds gateway options Rook has no field for.
+	RgwConfig map[string]string `json:"rgwConfig,omitempty"`
 }
 
 type rookAuth struct {

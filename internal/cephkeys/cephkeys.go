@@ -14,6 +14,12 @@ import (
 )
 
 // Keys of the Secret.
+// GatewayAdminRole is the Keystone role the RADOS gateway takes for its
+// admins, who reach every project's account: Swift's reseller admin, which
+// nobody holds until it is granted. osk's object-storage service and the
+// CephObjectStore osk renders both set it.
+const GatewayAdminRole = "ResellerAdmin"
+
 const (
 	// FSID is the cluster's fsid, a UUID.
 	FSID = "fsid"
