@@ -113,7 +113,10 @@ func make1(parent *x509.Certificate, signer *ecdsa.PrivateKey, r Request) (certP
 	tmpl := &x509.Certificate{
 		SerialNumber: serial, Subject: pkix.Name{CommonName: r.CommonName},
 		NotBefore: r.NotBefore.Add(-time.Minute), NotAfter: r.NotAfter,
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: r.Usages, BasicConstraintsValid: true,
+		// Key encipherment too, which GnuTLS (libvirt) asks of every
+		// TLS certificate, whatever its key type.
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		ExtKeyUsage: r.Usages, BasicConstraintsValid: true,
 	}
 	tmpl.DNSNames, tmpl.IPAddresses = SplitHosts(r.Hosts)
 	if parent == nil {
