@@ -14,6 +14,8 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	"github.com/oskproject/osk/internal/pki"
 )
 
 var (
@@ -30,7 +32,7 @@ func verify(t *testing.T, data map[string][]byte, now time.Time) *x509.Certifica
 	if !roots.AppendCertsFromPEM(caBundle(data)) {
 		t.Fatal("the CA bundle holds no certificate")
 	}
-	c, err := parseCert(data[keyCert])
+	c, err := pki.ParseCert(data[keyCert])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +78,7 @@ func TestRenewCerts(t *testing.T) {
 	})
 	t.Run("new hosts get a new certificate", func(t *testing.T) {
 		out, changed := renew(t, first, t0, []string{"other.svc"})
-		if c, _ := parseCert(out[keyCert]); !changed || c.DNSNames[0] != "other.svc" {
+		if c, _ := pki.ParseCert(out[keyCert]); !changed || c.DNSNames[0] != "other.svc" {
 			t.Fatal("the certificate was not reissued for the new host")
 		}
 	})

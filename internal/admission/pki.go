@@ -3,19 +3,14 @@ package admission
 import (
 	"bytes"
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"errors"
 	"fmt"
-	"math/big"
-	"net"
 	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/oskproject/osk/internal/pki"
 )
 
 // Keys of the certificate Secret. The serving pair has the keys of a
@@ -86,82 +81,18 @@ func caBundle(data map[string][]byte) []byte {
 // now for lifetime: a self-signed CA when caPEM is nil, else a serving
 // certificate for hosts (DNS names or IP addresses) signed by the CA.
 func newCertificate(caPEM, caKeyPEM []byte, hosts []string, now time.Time, lifetime time.Duration) (certPEM, keyPEM []byte, err error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, err
+	if caPEM == nil {
+		ca, err := pki.NewCA("osk-webhook-ca", now, lifetime)
+		return ca.Cert, ca.Key, err
 	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-	if err != nil {
-		return nil, nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial, Subject: pkix.Name{CommonName: "osk-webhook-ca"},
-		NotBefore: now.Add(-time.Minute), NotAfter: now.Add(lifetime),
-		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature, BasicConstraintsValid: true, IsCA: true,
-	}
-	parent, signer := tmpl, any(key)
-	if caPEM != nil {
-		tmpl.Subject.CommonName, tmpl.IsCA = "osk-webhook", false
-		tmpl.KeyUsage, tmpl.ExtKeyUsage = x509.KeyUsageDigitalSignature, []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-		tmpl.DNSNames, tmpl.IPAddresses = splitHosts(hosts)
-		ca, caKey, err := parsePair(caPEM, caKeyPEM)
-		if err != nil {
-			return nil, nil, err
-		}
-		parent, signer = ca, caKey
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, signer)
-	if err != nil {
-		return nil, nil, err
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		return nil, nil, err
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), nil
-}
-
-// parsePair parses a PEM certificate and its PEM EC private key.
-func parsePair(certPEM, keyPEM []byte) (*x509.Certificate, *ecdsa.PrivateKey, error) {
-	c, err := parseCert(certPEM)
-	if err != nil {
-		return nil, nil, err
-	}
-	block, _ := pem.Decode(keyPEM)
-	if block == nil {
-		return nil, nil, errors.New("the key is not PEM")
-	}
-	key, err := x509.ParseECPrivateKey(block.Bytes)
-	if err != nil {
-		return nil, nil, fmt.Errorf("parsing the key: %w", err)
-	}
-	return c, key, nil
-}
-
-func splitHosts(hosts []string) (names []string, ips []net.IP) {
-	for _, h := range hosts {
-		if ip := net.ParseIP(h); ip != nil {
-			ips = append(ips, ip)
-		} else {
-			names = append(names, h)
-		}
-	}
-	return names, ips
-}
-
-func parseCert(certPEM []byte) (*x509.Certificate, error) {
-	block, _ := pem.Decode(certPEM)
-	if block == nil || block.Type != "CERTIFICATE" {
-		return nil, errors.New("not a PEM certificate")
-	}
-	return x509.ParseCertificate(block.Bytes)
+	return pki.CA{Cert: caPEM, Key: caKeyPEM}.Issue(pki.Request{CommonName: "osk-webhook", Hosts: hosts,
+		Usages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, NotBefore: now, NotAfter: now.Add(lifetime)})
 }
 
 // due reports whether a certificate is missing, unreadable, not yet
 // valid, or has less than a third of its lifetime left at now.
 func due(certPEM []byte, now time.Time) bool {
-	c, err := parseCert(certPEM)
+	c, err := pki.ParseCert(certPEM)
 	if err != nil {
 		return true
 	}
@@ -175,13 +106,13 @@ func expired(certPEM []byte, now time.Time) bool {
 	if len(certPEM) == 0 {
 		return false
 	}
-	c, err := parseCert(certPEM)
+	c, err := pki.ParseCert(certPEM)
 	return err != nil || now.After(c.NotAfter)
 }
 
 // pairMatches reports whether the certificate and key belong together.
 func pairMatches(certPEM, keyPEM []byte) bool {
-	c, key, err := parsePair(certPEM, keyPEM)
+	c, key, err := pki.ParsePair(certPEM, keyPEM)
 	if err != nil {
 		return false
 	}
@@ -192,15 +123,15 @@ func pairMatches(certPEM, keyPEM []byte) bool {
 // issuedFor reports whether the serving certificate is signed by the CA
 // and names exactly the hosts.
 func issuedFor(certPEM, caPEM []byte, hosts []string) bool {
-	c, err := parseCert(certPEM)
+	c, err := pki.ParseCert(certPEM)
 	if err != nil {
 		return false
 	}
-	ca, err := parseCert(caPEM)
+	ca, err := pki.ParseCert(caPEM)
 	if err != nil || c.CheckSignatureFrom(ca) != nil {
 		return false
 	}
-	names, ips := splitHosts(hosts)
+	names, ips := pki.SplitHosts(hosts)
 	var got []string
 	for _, ip := range c.IPAddresses {
 		got = append(got, ip.String())

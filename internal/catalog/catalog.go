@@ -370,6 +370,9 @@ type Component struct {
 	// the component as options of /run/osk/node.conf (add it with
 	// --config-file) and as variables of /run/osk/node.env.
 	NodeAddresses []NodeAddress
+	// NodeCertificates, when set, has the init container issue the
+	// node's own TLS certificates at one of its NodeAddresses.
+	NodeCertificates *NodeCertificates
 	// Layer is the component's own defaults layer, laid over the
 	// service's: file → section → option → value.
 	Layer map[string]v1.OsloFile
@@ -391,6 +394,23 @@ type NodeAddress struct {
 	Interface func(c *Context) string
 	// Options are set to the address in /run/osk/node.conf.
 	Options []Option
+}
+
+// NodeCertificates are TLS certificates made on the node at every start of
+// the pod, because only the node knows its address: osk node-config signs
+// a server certificate for the address (and the node's host name) and a
+// client certificate with a CA kept under one key of a credential Secret,
+// and writes them, with the CA's certificate, in libvirt's layout under
+// Dir (CA/cacert.pem, libvirt/servercert.pem, libvirt/clientcert.pem and
+// their keys under libvirt/private), where the component reads them. The
+// CA's key reaches only the init container.
+type NodeCertificates struct {
+	// Dir is where the certificates are mounted (an in-memory emptyDir).
+	Dir string
+	// Address names the NodeAddress the server certificate is for.
+	Address string
+	// Secret and Key hold the CA, certificate and key in one PEM text.
+	Secret, Key string
 }
 
 // OskDir is where an OskBinary component finds osk, as OskDir/osk.

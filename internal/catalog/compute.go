@@ -50,7 +50,7 @@ func compute() *Service {
 				"api":       {"auth_strategy": "keystone"},
 				"conductor": {"workers": "2"},
 				"scheduler": {"workers": "2", "discover_hosts_in_cells_interval": "300"},
-				"libvirt":   {"connection_uri": "qemu+unix:///system", "live_migration_scheme": "tcp"},
+				"libvirt":   {"connection_uri": "qemu+unix:///system", "live_migration_scheme": "tls"},
 				// os-vif plugs the instances' ports into the host's Open vSwitch.
 				"os_vif_ovs":       {"ovsdb_connection": ovsdbConnection},
 				"oslo_concurrency": {"lock_path": "/var/lib/nova/tmp"},

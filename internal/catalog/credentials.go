@@ -61,3 +61,9 @@ func GeneratedSecret(secret string) bool {
 
 // BusSecret returns the name of a RabbitMQ instance's admin Secret.
 func BusSecret(bus string) string { return "rabbitmq-" + bus + "-credentials" }
+
+// KeyLibvirtCA is the key, in libvirt's credential Secret, of the CA that
+// signs each compute node's libvirt certificates (see NodeCertificates):
+// its certificate and private key in one PEM text. Removing the key has
+// osk make a new CA, and libvirt roll onto certificates it signs.
+const KeyLibvirtCA = "libvirt-ca"

@@ -35,7 +35,15 @@ func identity() *Service {
 		},
 		Config: []ConfigFile{
 			mainFile("keystone", v1.OsloFile{
-				"token":           {"provider": "fernet"},
+				// Keystone's own cache of validated tokens (oslo.cache in
+				// memcached) would keep each token in clear, unlike the
+				// services' keystonemiddleware, which encrypts what it
+				// caches: Keystone validates a Fernet token from its keys
+				// instead, and caches none when it issues one
+				// (cache_on_issue, deprecated since Stein, still
+				// pre-caches with caching off in Zed; test/hardening reads
+				// memcached's raw items).
+				"token":           {"provider": "fernet", "caching": "false", "cache_on_issue": "false"},
 				"fernet_tokens":   {"key_repository": "/etc/keystone/fernet-keys/"},
 				"fernet_receipts": {"key_repository": "/etc/keystone/fernet-keys/"},
 				"credential":      {"key_repository": "/etc/keystone/credential-keys/"},

@@ -448,8 +448,13 @@ func libvirt() *Service {
 		Image:          "libvirt",
 		Config: []ConfigFile{
 			{Name: "libvirtd.conf", Dir: "/etc/libvirt", Format: FormatFlat, Defaults: v1.OsloFile{"": {
-				"listen_tls": "0", "listen_tcp": "1", "auth_tcp": `"none"`, "auth_unix_rw": `"none"`,
-				"unix_sock_group": `"root"`, "log_outputs": `"1:stderr"`, "log_level": "3",
+				// Remote clients (the other nodes' libvirtd, live
+				// migrating) speak TLS only, each side proving itself with
+				// a certificate of the deployment's libvirt CA; only
+				// client certificates are let in.
+				"listen_tls": "1", "listen_tcp": "0", "auth_tls": `"none"`, "auth_unix_rw": `"none"`,
+				"tls_allowed_dn_list": `["CN=` + LibvirtClientName + `"]`,
+				"unix_sock_group":     `"root"`, "log_outputs": `"1:stderr"`, "log_level": "3",
 			}}},
 			{Name: "qemu.conf", Dir: "/etc/libvirt", Format: FormatFlat, Defaults: v1.OsloFile{"": {
 				"stdio_handler": `"file"`, "user": `"nova"`, "group": `"kvm"`,
@@ -465,20 +470,29 @@ func libvirt() *Service {
 				Why: "libvirtd runs the instances' QEMU processes on the host: devices, cgroups, network taps, " +
 					"the host's process table, and its own state (domain definitions, logs, caches) under /etc, " +
 					"/var/log and /var/cache of the image"},
-			// libvirtd accepts live migrations (TCP, no authentication) on
-			// the node's live-migration address only, which osk
-			// node-config finds: its file gets that address, in the
-			// container's own /etc/libvirt.
+			// libvirtd accepts live migrations (TLS with client
+			// certificates) on the node's live-migration address only,
+			// which osk node-config finds: its file gets that address, in
+			// the container's own /etc/libvirt. node-config also makes the
+			// node's certificates for that address, in libvirt's default
+			// places under /etc/pki, where libvirtd also finds its client
+			// certificate when it migrates to another node.
 			Command: shell(`. ` + NodeConfigDir + `/node.env; ` +
 				`{ cat /etc/libvirt/libvirtd.conf; echo "listen_addr = \"$LIVE_MIGRATION_IP\""; } >/etc/libvirt/libvirtd-node.conf; ` +
 				`exec libvirtd --listen --config /etc/libvirt/libvirtd-node.conf`),
 			NodeAddresses: []NodeAddress{{Name: "LIVE_MIGRATION_IP", Interface: liveMigrationInterface}},
-			Probe:         Probe{Kind: ProbeExec, Command: []string{"virsh", "connect"}},
-			Reads:         []string{"libvirtd.conf", "qemu.conf"},
-			Volumes:       computeHostVolumes,
+			NodeCertificates: &NodeCertificates{Dir: "/etc/pki", Address: "LIVE_MIGRATION_IP",
+				Secret: CredentialSecret("libvirt"), Key: KeyLibvirtCA},
+			Probe:   Probe{Kind: ProbeExec, Command: []string{"virsh", "connect"}},
+			Reads:   []string{"libvirtd.conf", "qemu.conf"},
+			Volumes: computeHostVolumes,
 		}},
 	}
 }
+
+// LibvirtClientName is the common name of the client certificate of every
+// compute node's libvirtd, the only one libvirtd lets in over TLS.
+const LibvirtClientName = "osk-libvirt-client"
 
 // computeHostVolumes are the host directories libvirt and nova-compute
 // share on a compute node.

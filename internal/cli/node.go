@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -11,7 +12,7 @@ import (
 )
 
 func newNodeConfigCommand() *cobra.Command {
-	var dir string
+	var dir, certDir, certAddress, clientName string
 	var specs []string
 	cmd := &cobra.Command{
 		Use:   "node-config --dir DIR --address NAME=IFACE[:section.key...]...",
@@ -26,12 +27,36 @@ func newNodeConfigCommand() *cobra.Command {
 				}
 				addrs = append(addrs, a)
 			}
-			return nodeconfig.Write(dir, addrs, nodeconfig.InterfaceAddress)
+			if err := nodeconfig.Write(dir, addrs, nodeconfig.InterfaceAddress); err != nil {
+				return err
+			}
+			if certDir == "" {
+				return nil
+			}
+			return writeNodeCertificates(certDir, certAddress, clientName, addrs)
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", "/run/osk", "where node.conf and node.env are written")
 	cmd.Flags().StringArrayVar(&specs, "address", nil, "NAME=INTERFACE[:section.key...]")
+	cmd.Flags().StringVar(&certDir, "certificates", "", "where to write the node's TLS certificates "+
+		"(libvirt's layout), signed by the CA in $"+nodeconfig.CAEnv)
+	cmd.Flags().StringVar(&certAddress, "certificate-address", "", "the --address NAME the server certificate is for")
+	cmd.Flags().StringVar(&clientName, "client-name", "", "the client certificate's common name")
 	return cmd
+}
+
+// writeNodeCertificates makes the node's certificates with the CA of
+// $OSK_NODE_CA.
+func writeNodeCertificates(dir, address, clientName string, addrs []nodeconfig.Address) error {
+	bundle := os.Getenv(nodeconfig.CAEnv)
+	if bundle == "" {
+		return fmt.Errorf("--certificates: $%s is empty", nodeconfig.CAEnv)
+	}
+	c, err := nodeconfig.CertificatesFor(dir, address, clientName, addrs, nodeconfig.InterfaceAddress)
+	if err != nil {
+		return err
+	}
+	return c.Write([]byte(bundle), time.Now())
 }
 
 func newInstallCommand() *cobra.Command {

@@ -11,17 +11,24 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/oskproject/osk/internal/catalog"
+	"github.com/oskproject/osk/internal/pki"
 	"github.com/oskproject/osk/internal/render"
 )
 
 // passwordLength is the length of generated passwords: 32 characters of a
 // 62-letter alphabet, 190 bits, safe in URLs and INI files unquoted.
 const passwordLength = 32
+
+// caLifetime is the lifetime of the CAs osk generates as credentials: 10
+// years. The certificates they sign are made anew at every start of
+// their pod.
+const caLifetime = 10 * 365 * 24 * time.Hour
 
 // keyRepositoryKeys are the keys a new Fernet key repository starts with:
 // 0 is the staged key, 1 the primary.
@@ -43,6 +50,9 @@ func Value(secret, key string) ([]byte, error) {
 	switch {
 	case keyRepository(secret) || key == "kek":
 		return FernetKey()
+	case key == catalog.KeyLibvirtCA:
+		ca, err := pki.NewCA("osk-libvirt-ca", time.Now(), caLifetime)
+		return ca.Bundle(), err
 	case key == catalog.KeyErlangCookie:
 		return random("ABCDEFGHIJKLMNOPQRSTUVWXYZ", passwordLength)
 	default:

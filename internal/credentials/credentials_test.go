@@ -1,7 +1,9 @@
 package credentials_test
 
 import (
+	"crypto/x509"
 	"testing"
+	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/oskproject/osk/internal/catalog"
 	"github.com/oskproject/osk/internal/credentials"
+	"github.com/oskproject/osk/internal/pki"
 )
 
 // TestStoreKeepsStoredAndGeneratesMissing checks that stored values are
@@ -39,5 +42,26 @@ func TestStoreKeepsStoredAndGeneratesMissing(t *testing.T) {
 	}
 	if _, ok := changes[1].Data[catalog.KeyDatabasePassword]; ok {
 		t.Error("a stored key is among the changes")
+	}
+}
+
+// TestLibvirtCA checks that libvirt's CA key is generated as a CA bundle
+// that signs certificates, a new one each time.
+func TestLibvirtCA(t *testing.T) {
+	a, err := credentials.Value(catalog.CredentialSecret("libvirt"), catalog.KeyLibvirtCA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := pki.ParseBundle(a)
+	if err != nil {
+		t.Fatalf("the generated CA: %v", err)
+	}
+	if _, _, err := ca.Issue(pki.Request{CommonName: "x", Usages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}); err != nil {
+		t.Errorf("the generated CA signs nothing: %v", err)
+	}
+	b, _ := credentials.Value(catalog.CredentialSecret("libvirt"), catalog.KeyLibvirtCA)
+	if string(a) == string(b) {
+		t.Error("two generated CAs are the same")
 	}
 }

@@ -157,10 +157,9 @@ func mountsHostPath(pod corev1.PodSpec, path string) bool {
 	return false
 }
 
-// TestLibvirtListensOnMigrationAddress checks that libvirtd, which takes
-// live migrations over TCP without authentication, listens on the node's
-// live-migration address only: osk node-config finds it, libvirtd's file
-// gets it as listen_addr.
+// TestLibvirtListensOnMigrationAddress checks that libvirtd listens for
+// other nodes on the node's live-migration address only: osk node-config
+// finds it, libvirtd's file gets it as listen_addr.
 func TestLibvirtListensOnMigrationAddress(t *testing.T) {
 	res := renderCompute(t, func(f *v1.Features) { f.Nova.LiveMigrationInterface = "ens9" })
 	pod := find(res.Objects, "DaemonSet/libvirt-libvirtd").(*appsv1.DaemonSet).Spec.Template.Spec
@@ -172,5 +171,45 @@ func TestLibvirtListensOnMigrationAddress(t *testing.T) {
 		if !strings.Contains(script, want) {
 			t.Errorf("libvirtd's command %q lacks %q", script, want)
 		}
+	}
+}
+
+// TestLibvirtRemoteAccessTLS checks libvirt's remote access: TLS only,
+// with client certificates of the deployment's libvirt CA and no TCP
+// listener, nova migrating over TLS, and the CA's key handed to the init
+// container that signs the node's certificates, never to libvirtd.
+func TestLibvirtRemoteAccessTLS(t *testing.T) {
+	res := renderCompute(t, func(*v1.Features) {})
+	wantOptions(t, res, map[string]map[string]string{
+		"libvirt-etc/libvirtd.conf": {".listen_tls": "1", ".listen_tcp": "0", ".auth_tls": `"none"`,
+			".tls_allowed_dn_list": `["CN=osk-libvirt-client"]`},
+		"nova-compute-etc/nova.conf": {"libvirt.live_migration_scheme": "tls"},
+	})
+	conf := find(res.Objects, "Secret/libvirt-etc").(*corev1.Secret).Data["libvirtd.conf"]
+	for _, key := range []string{"auth_tcp", "tls_no_verify_certificate", "tls_no_sanity_certificate"} {
+		if v, ok := option(conf, "", key); ok {
+			t.Errorf("libvirtd.conf sets %s = %s", key, v)
+		}
+	}
+	pod := find(res.Objects, "DaemonSet/libvirt-libvirtd").(*appsv1.DaemonSet).Spec.Template.Spec
+	init := pod.InitContainers[0]
+	if len(init.Env) != 1 || init.Env[0].ValueFrom == nil || init.Env[0].ValueFrom.SecretKeyRef == nil ||
+		init.Env[0].ValueFrom.SecretKeyRef.Name != "libvirt-credentials" || init.Env[0].ValueFrom.SecretKeyRef.Key != "libvirt-ca" {
+		t.Errorf("node-config does not get the CA of libvirt-credentials: %v", init.Env)
+	}
+	if !slices.Contains(init.Command, "--certificates") {
+		t.Errorf("node-config does not make the node's certificates: %v", init.Command)
+	}
+	for _, c := range pod.Containers {
+		for _, e := range c.Env {
+			if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil && e.ValueFrom.SecretKeyRef.Key == "libvirt-ca" {
+				t.Errorf("container %s gets the CA's key", c.Name)
+			}
+		}
+	}
+	if !slices.ContainsFunc(pod.Containers[0].VolumeMounts, func(m corev1.VolumeMount) bool {
+		return m.MountPath == "/etc/pki" && m.ReadOnly
+	}) {
+		t.Errorf("libvirtd does not read its certificates from /etc/pki: %v", pod.Containers[0].VolumeMounts)
 	}
 }

@@ -1,12 +1,15 @@
 package render
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 
 	v1 "github.com/oskproject/osk/api/v1alpha1"
 	"github.com/oskproject/osk/internal/catalog"
+	"github.com/oskproject/osk/internal/nodeconfig"
 )
 
 // renderNodeVariants renders a DaemonSet of the component for every node
@@ -112,6 +115,34 @@ func (m *model) nodeConfigContainer(w *workload) *corev1.Container {
 		Command:      args,
 		VolumeMounts: []corev1.VolumeMount{{Name: "node-config", MountPath: catalog.NodeConfigDir}},
 	}
+	if nc := w.c.NodeCertificates; nc != nil {
+		ctr.Command = append(ctr.Command, "--certificates", nc.Dir, "--certificate-address", nc.Address,
+			"--client-name", catalog.LibvirtClientName)
+		ctr.Env = []corev1.EnvVar{{Name: nodeconfig.CAEnv, ValueFrom: &corev1.EnvVarSource{
+			SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: nc.Secret}, Key: nc.Key}}}}
+		ctr.VolumeMounts = append(ctr.VolumeMounts, corev1.VolumeMount{Name: nodeCertificatesVolume, MountPath: nc.Dir})
+	}
 	m.secure(ctr, runtime("osk"), nil, catalog.ProfileInit)
 	return ctr
+}
+
+// nodeCertificatesVolume is the in-memory volume a pod's node
+// certificates (catalog.NodeCertificates) are written to.
+const nodeCertificatesVolume = "node-certificates"
+
+// addNodeCertificates gives a pod whose component has node certificates
+// their volume, mounted read-only in its own container, and returns the
+// hash input that rolls the pod onto a new CA: a digest of the CA, never
+// the CA itself.
+func (m *model) addNodeCertificates(w *workload, spec *corev1.PodSpec) string {
+	nc := w.c.NodeCertificates
+	if nc == nil {
+		return ""
+	}
+	spec.Volumes = append(spec.Volumes, corev1.Volume{Name: nodeCertificatesVolume,
+		VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}}})
+	spec.Containers[0].VolumeMounts = append(spec.Containers[0].VolumeMounts,
+		corev1.VolumeMount{Name: nodeCertificatesVolume, MountPath: nc.Dir, ReadOnly: true})
+	sum := sha256.Sum256([]byte(m.creds.Value(nc.Secret, nc.Key)))
+	return ",ca=" + hex.EncodeToString(sum[:])
 }

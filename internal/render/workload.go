@@ -175,13 +175,14 @@ func (m *model) podTemplate(w *workload, l map[string]string) corev1.PodTemplate
 		spec.Volumes = append(spec.Volumes, corev1.Volume{Name: "node-config",
 			VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}}})
 	}
+	caHash := m.addNodeCertificates(w, &spec)
 	securePod(&spec, runtime(or(c.Image, w.s.Image)), c.Privileges)
 	if d := c.DrainSeconds; d > 0 {
 		spec.TerminationGracePeriodSeconds = ptr(int64(d) + 30)
 		spec.Containers[0].Lifecycle = &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{
 			Exec: &corev1.ExecAction{Command: []string{"sleep", fmt.Sprint(d)}}}}
 	}
-	ann := map[string]string{AnnotationConfigHash: hashFiles(w.files, spec.Containers[0].Image, strings.Join(m.nodeInterfaces(w), ","))}
+	ann := map[string]string{AnnotationConfigHash: hashFiles(w.files, spec.Containers[0].Image, strings.Join(m.nodeInterfaces(w), ",")+caHash)}
 	return corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: l, Annotations: ann}, Spec: spec}
 }
 
