@@ -469,7 +469,10 @@ func libvirt() *Service {
 			NodeAddresses: []NodeAddress{{Name: "LIVE_MIGRATION_IP", Interface: liveMigrationInterface}},
 			Probe:         Probe{Kind: ProbeExec, Command: []string{"virsh", "connect"}},
 			Reads:         []string{"libvirtd.conf", "qemu.conf"},
-			Volumes:       computeHostVolumes,
+			// libvirtd plugs each instance's tap into the host's Open
+			// vSwitch bridge itself (ovs-vsctl on the bridge os-vif
+			// names), through the host's ovsdb socket.
+			Volumes: append(append([]Volume(nil), computeHostVolumes...), withWhen(ovsRunVolume, openvswitchRuns)),
 		}},
 	}
 }
