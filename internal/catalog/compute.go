@@ -49,7 +49,11 @@ func compute() *Service {
 				},
 				"api":       {"auth_strategy": "keystone"},
 				"conductor": {"workers": "2"},
-				"scheduler": {"workers": "2", "discover_hosts_in_cells_interval": "300"},
+				// A new compute node takes servers within a minute of
+				// reporting in: until the scheduler maps it to its cell,
+				// every boot fails with "No valid host". The check is
+				// one indexed query of each cell's database.
+				"scheduler": {"workers": "2", "discover_hosts_in_cells_interval": "60"},
 				"libvirt":   {"connection_uri": "qemu+unix:///system", "live_migration_scheme": "tls"},
 				// os-vif plugs the instances' ports into the host's Open vSwitch.
 				"os_vif_ovs":       {"ovsdb_connection": ovsdbConnection},

@@ -410,9 +410,14 @@ func openvswitch() *Service {
 			Privileges: &Privileges{Root: true, Privileged: true, HostNetwork: true,
 				Why: "ovs-vswitchd is the host's virtual switch: it drives the kernel datapath, creates the bridges' " +
 					"interfaces in the host's network and locks its memory"},
-			Command: shell(`mkdir -p /run/openvswitch; ` +
+			// $1 turns the userspace datapath's offloads on or off, which
+			// ovs-vswitchd reads only when it starts.
+			Command: shellArgs(`mkdir -p /run/openvswitch; ` +
 				`while [ ! -S /run/openvswitch/db.sock ]; do sleep 1; done; ` +
+				`ovs-vsctl --db=` + ovsdbConnection + ` --no-wait init -- ` +
+				`set Open_vSwitch . other_config:userspace-tso-enable="$1"; ` +
 				`exec ovs-vswitchd unix:/run/openvswitch/db.sock --mlockall --pidfile=/run/openvswitch/ovs-vswitchd.pid`),
+			Args:  userspaceOffloads,
 			Probe: processProbe("ovs-vswitchd"),
 			Sidecars: []Container{{
 				Name: "ovsdb-server",
@@ -431,6 +436,23 @@ func openvswitch() *Service {
 			},
 		}},
 	}
+}
+
+// userspaceOffloads is whether ovs-vswitchd's userspace datapath keeps
+// the offload metadata of the packets it reads from and writes to the
+// host's interfaces (other_config:userspace-tso-enable): on netdev it
+// must. A TCP segment that a namespace or guest sends through a veth or
+// tap carries only a partial checksum, which the kernel would complete
+// on the way out; read raw by ovs-vswitchd and written to another
+// interface, it arrives with a bad checksum and is dropped. Seen with
+// Debian's Open vSwitch 3.1: an HTTP request between two namespaces on
+// veths of a netdev bridge timed out, the server's namespace counting
+// every SYN in TcpInCsumErrors; with the option, it was answered. With
+// the offloads kept, the packet goes on marked as needing its checksum
+// and the receiver accepts it. (ICMP and DHCP pass either way: Neutron's
+// DHCP agent fills its UDP checksums with an iptables rule.)
+func userspaceOffloads(c *Context) []string {
+	return []string{fmt.Sprint(c.Features.Neutron.OVSDatapath == v1.OVSDatapathNetdev)}
 }
 
 // openvswitchRuns says whether the deployment runs Open vSwitch on its
@@ -483,9 +505,12 @@ func libvirt() *Service {
 			NodeAddresses: []NodeAddress{{Name: "LIVE_MIGRATION_IP", Interface: liveMigrationInterface}},
 			NodeCertificates: &NodeCertificates{Dir: "/etc/pki", Address: "LIVE_MIGRATION_IP",
 				Secret: CredentialSecret("libvirt"), Key: KeyLibvirtCA},
-			Probe:   Probe{Kind: ProbeExec, Command: []string{"virsh", "connect"}},
-			Reads:   []string{"libvirtd.conf", "qemu.conf"},
-			Volumes: computeHostVolumes,
+			Probe: Probe{Kind: ProbeExec, Command: []string{"virsh", "connect"}},
+			Reads: []string{"libvirtd.conf", "qemu.conf"},
+			// libvirtd plugs each instance's tap into the host's Open
+			// vSwitch bridge itself (ovs-vsctl on the bridge os-vif
+			// names), through the host's ovsdb socket.
+			Volumes: append(append([]Volume(nil), computeHostVolumes...), withWhen(ovsRunVolume, openvswitchRuns)),
 		}},
 	}
 }
