@@ -45,28 +45,32 @@ func (r *OpenStackDeploymentReconciler) SetupWithManager(mgr ctrl.Manager, worke
 		// A process may run the operator more than once (tests restart
 		// it), and controller names are unique per process otherwise.
 		WithOptions(controller.Options{MaxConcurrentReconciles: workers, SkipNameValidation: ptr(true)})
+	// What the deployment owns starts its passes through coalesced: the
+	// events of one burst start one pass. Its own spec starts one at once.
+	spaced := &spacing{}
+	owner := newCoalesced(handler.EnqueueRequestForOwner(mgr.GetScheme(), mgr.GetRESTMapper(), &v1.OpenStackDeployment{}, handler.OnlyControllerOwner()), spaced)
 	for _, o := range []client.Object{&appsv1.Deployment{}, &appsv1.StatefulSet{}, &appsv1.DaemonSet{}, &batchv1.Job{}} {
-		b = b.Owns(o, builder.WithPredicates(rolloutChanged()))
+		b = b.Watches(o, owner, builder.WithPredicates(rolloutChanged()))
 	}
 	for _, o := range []client.Object{
 		&batchv1.CronJob{}, &corev1.Service{}, &corev1.Secret{}, &corev1.ServiceAccount{}, &rbacv1.Role{}, &rbacv1.RoleBinding{},
 		&networkingv1.Ingress{}, &networkingv1.NetworkPolicy{}, &policyv1.PodDisruptionBudget{},
 	} {
-		b = b.Owns(o)
+		b = b.Watches(o, owner)
 	}
 	// Cluster-scoped objects cannot name a namespaced owner; their owner
 	// label leads back to the deployment.
 	for _, o := range []client.Object{&rbacv1.ClusterRole{}, &rbacv1.ClusterRoleBinding{}, &networkingv1.IngressClass{}} {
-		b = b.Watches(o, handler.EnqueueRequestsFromMapFunc(r.deploymentOfOwnerLabel))
+		b = b.Watches(o, newCoalesced(handler.EnqueueRequestsFromMapFunc(r.deploymentOfOwnerLabel), spaced))
 	}
 	// The Galera members' coordination record: its changes are the
 	// database's condition.
-	b = b.Watches(&corev1.ConfigMap{}, handler.EnqueueRequestsFromMapFunc(r.deploymentsInNamespace),
+	b = b.Watches(&corev1.ConfigMap{}, newCoalesced(handler.EnqueueRequestsFromMapFunc(r.deploymentsInNamespace), spaced),
 		builder.WithPredicates(predicate.NewPredicateFuncs(func(o client.Object) bool { return o.GetName() == catalog.GaleraRecord })))
 	// A pod's trouble (it fits no node, its image cannot be pulled, it
 	// crashes) often changes nothing in its workload's status: a pass runs
 	// when what the deployment's status would say of a pod changes.
-	b = b.Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(deploymentOfPod),
+	b = b.Watches(&corev1.Pod{}, newCoalesced(handler.EnqueueRequestsFromMapFunc(deploymentOfPod), spaced),
 		builder.WithPredicates(predicate.Or[client.Object](troubleChanged(), tempestReported())))
 	ceph, cephKeys, err := cephKeysSource(mgr, r.deploymentsInNamespace)
 	if err != nil {
