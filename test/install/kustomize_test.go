@@ -477,7 +477,7 @@ func checkCommand(t *testing.T, d *appsv1.Deployment, svc *corev1.Service) {
 
 // checkImpersonation checks that config speaks as the service account user
 // with its groups, and that impersonation takes rights away: the account
-// may not list nodes, which osk's ClusterRole does not grant.
+// may not delete nodes, which osk's ClusterRole does not grant.
 func checkImpersonation(t *testing.T, config *rest.Config, user, ns string) {
 	t.Helper()
 	cs, err := kubernetes.NewForConfig(config)
@@ -492,13 +492,13 @@ func checkImpersonation(t *testing.T, config *rest.Config, user, ns string) {
 		t.Fatalf("impersonating %s, the API server sees user %q, groups %v", user, got.Username, got.Groups)
 	}
 	access, err := cs.AuthorizationV1().SelfSubjectAccessReviews().Create(t.Context(), &authorizationv1.SelfSubjectAccessReview{
-		Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: "list", Resource: "nodes"}},
+		Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: "delete", Resource: "nodes"}},
 	}, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if access.Status.Allowed {
-		t.Fatalf("%s may list nodes: impersonation does not restrict the operator, the test would prove nothing", user)
+		t.Fatalf("%s may delete nodes: impersonation does not restrict the operator, the test would prove nothing", user)
 	}
 }
 
