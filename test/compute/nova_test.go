@@ -2,10 +2,8 @@ package compute_test
 
 import (
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -83,41 +81,13 @@ func (b *bed) computeNode(t *testing.T) {
 // their own files and sockets, which no option moves. The namespace's
 // mounts, the network namespaces' among them, go with its processes.
 func (b *bed) inMountNamespace(object string, p cloudtest.Process) cloudtest.Process {
-	if !strings.HasPrefix(object, "DaemonSet/") {
+	switch {
+	case !strings.HasPrefix(object, "DaemonSet/"):
 		return p
+	case object == "DaemonSet/libvirt-libvirtd":
+		return b.InMountNamespace(object, p, libvirtWritable...)
 	}
-	mounts := b.Mounts(object)
-	if object == "DaemonSet/libvirt-libvirtd" {
-		for _, dir := range libvirtWritable {
-			mounts[dir] = filepath.Join(b.Root, "libvirt-libvirtd", dir)
-		}
-	}
-	var script []string
-	for _, path := range slices.Sorted(maps.Keys(mounts)) {
-		if strings.HasPrefix(b.Root, path+"/") {
-			// The pod's /tmp would hide the test's directory, where
-			// the mounts come from: the host's stays.
-			continue
-		}
-		script = append(script, b.bindMount(mounts[path], path))
-	}
-	script = append(script, `exec "$@"`)
-	p.Argv = append([]string{"unshare", "--mount", "--propagation", "private", "/bin/sh", "-ec",
-		strings.Join(script, "; "), "sh"}, p.Argv...)
-	return p
-}
-
-// bindMount returns the shell command that mounts local at path: a file
-// (a subPath mount) or a directory.
-func (b *bed) bindMount(local, path string) string {
-	fi, err := os.Stat(local)
-	if err == nil && fi.Mode().IsRegular() {
-		return fmt.Sprintf("[ -e %[2]q ] || { mkdir -p %[3]q; : >%[2]q; }; mount --bind %[1]q %[2]q", local, path, filepath.Dir(path))
-	}
-	if err := os.MkdirAll(local, 0o755); err != nil {
-		b.T.Fatal(err)
-	}
-	return fmt.Sprintf("mkdir -p %[2]q; mount --bind %[1]q %[2]q", local, path)
+	return b.InMountNamespace(object, p)
 }
 
 // waitHypervisor waits until nova lists the hypervisor and placement its
