@@ -52,6 +52,13 @@ func (s *spacing) after(r reconcile.Request, now time.Time) time.Duration {
 	return at.Sub(now)
 }
 
+// forget drops what is remembered of a deployment that is gone.
+func (s *spacing) forget(r reconcile.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.next, r)
+}
+
 // queue is the workqueue as coalesced hands it to its handler.
 type queue = workqueue.TypedRateLimitingInterface[reconcile.Request]
 

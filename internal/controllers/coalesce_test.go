@@ -21,7 +21,8 @@ import (
 func TestCoalesced(t *testing.T) {
 	q := workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[reconcile.Request]())
 	defer q.ShutDown()
-	h := newCoalesced(handler.EnqueueRequestsFromMapFunc(deploymentOfPod), &spacing{})
+	spaced := &spacing{}
+	h := newCoalesced(handler.EnqueueRequestsFromMapFunc(deploymentOfPod), spaced)
 	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "api-1", Labels: map[string]string{render.LabelInstance: "cloud"}}}
 	want := reconcile.Request{NamespacedName: types.NamespacedName{Namespace: "ns", Name: "cloud"}}
 	ctx := context.Background()
@@ -42,5 +43,9 @@ func TestCoalesced(t *testing.T) {
 	time.Sleep(coalesceWindow + 100*time.Millisecond)
 	if n := q.Len(); n != 1 {
 		t.Fatalf("%d requests queued at the window's end, want 1", n)
+	}
+	spaced.forget(want)
+	if len(spaced.next) != 0 {
+		t.Errorf("forget left %d deployments", len(spaced.next))
 	}
 }

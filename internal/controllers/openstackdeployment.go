@@ -47,6 +47,8 @@ type OpenStackDeploymentReconciler struct {
 	verified apply.Verified
 	// stamps remembers, across passes, the rendered objects stamped.
 	stamps apply.Stamps
+	// spaced spaces the passes watch events start (coalesced).
+	spaced spacing
 	// renders keeps each deployment's last renderings.
 	renders renderCache
 	// cephKeys reads the labelled Ceph Secrets from their own cache
@@ -175,6 +177,7 @@ func (r *OpenStackDeploymentReconciler) finalize(ctx context.Context, d *v1.Open
 	forget(d)
 	r.renders.forget(d.UID)
 	r.stamps.Forget(d.UID)
+	r.spaced.forget(ctrl.Request{NamespacedName: client.ObjectKeyFromObject(d)})
 	return ctrl.Result{}, nil
 }
 

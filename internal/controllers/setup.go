@@ -47,7 +47,7 @@ func (r *OpenStackDeploymentReconciler) SetupWithManager(mgr ctrl.Manager, worke
 		WithOptions(controller.Options{MaxConcurrentReconciles: workers, SkipNameValidation: ptr(true)})
 	// What the deployment owns starts its passes through coalesced: the
 	// events of one burst start one pass. Its own spec starts one at once.
-	spaced := &spacing{}
+	spaced := &r.spaced
 	owner := newCoalesced(handler.EnqueueRequestForOwner(mgr.GetScheme(), mgr.GetRESTMapper(), &v1.OpenStackDeployment{}, handler.OnlyControllerOwner()), spaced)
 	for _, o := range []client.Object{&appsv1.Deployment{}, &appsv1.StatefulSet{}, &appsv1.DaemonSet{}, &batchv1.Job{}} {
 		b = b.Watches(o, owner, builder.WithPredicates(rolloutChanged()))
