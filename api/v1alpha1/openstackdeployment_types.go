@@ -137,7 +137,7 @@ type Features struct {
 	// +optional
 	Nova NovaFeatures `json:"nova,omitempty"`
 
-	// SSL configures TLS of the public endpoints.
+	// SSL configures TLS of the public and the internal endpoints.
 	// +optional
 	SSL SSLFeatures `json:"ssl,omitempty"`
 
@@ -398,12 +398,29 @@ type AllocationRatios struct {
 	Disk string `json:"disk,omitempty"`
 }
 
-// SSLFeatures configures TLS of the public endpoints.
+// SSLFeatures configures TLS of the public and the internal endpoints.
 type SSLFeatures struct {
 	// PublicEndpoints is the certificate served on every public endpoint.
 	// Without it, the public endpoints are plain HTTP.
 	// +optional
 	PublicEndpoints *PublicEndpointsTLS `json:"publicEndpoints,omitempty"`
+
+	// Internal configures TLS inside the cloud.
+	// +optional
+	Internal InternalTLS `json:"internal,omitempty"`
+}
+
+// InternalTLS configures TLS on the internal endpoints.
+type InternalTLS struct {
+	// Enabled serves the internal endpoints Keystone's catalog lists
+	// with HTTPS, where their server (uWSGI) allows it, with certificates
+	// of osk's own CA: the CA is generated once into Secret
+	// internal-tls-credentials, each API's certificate (for its Service's
+	// DNS names) is issued there and renewed by the operator before it
+	// expires, and the CA's certificate (never its key) is given to every
+	// client. Off by default: the internal endpoints are plain HTTP.
+	// +optional
+	Enabled bool `json:"enabled,omitempty"`
 }
 
 // PublicEndpointsTLS points at the certificate, key and CA of the public
