@@ -155,6 +155,7 @@ func cinderFeatures(uwsgi string) func(c *Context, f Files) {
 			f.Set(cinderConf, "barbican", "auth_endpoint", c.KeystoneURL()+"/v3")
 			f.Set(cinderConf, "barbican", "barbican_endpoint_type", "internal")
 			f.Set(cinderConf, "barbican", "barbican_region_name", c.Spec.Region)
+			setCA(c, f, cinderConf, "barbican", "verify_ssl_path")
 		}
 	}
 }

@@ -379,6 +379,10 @@ type Component struct {
 	// Workers, when set, is the option that sets the component's worker
 	// count; the size table fills it.
 	Workers *Option
+	// TLS, when set, is the option by which the component serves HTTP on
+	// its first port (uWSGI's http11-socket): with TLS inside the cloud
+	// on, it serves HTTPS there instead (see Service.ServesTLS).
+	TLS *Option
 	// When decides whether the component runs; nil means always.
 	When func(c *Context) bool
 	// Releases limits the component to some releases; nil means all.
@@ -689,6 +693,9 @@ type Context struct {
 	// which keys each service reads, and the operator holds a service
 	// until every key it reads is present and well-formed.
 	Ceph func(key string) string
+	// TLS reports whether a project's component serves HTTPS on its
+	// internal endpoint; nil when none does.
+	TLS func(project, component string) bool
 }
 
 // Host returns the cluster DNS name of a component's Service.
@@ -698,7 +705,11 @@ func (c *Context) Host(project, component string) string {
 
 // InternalURL returns the cluster-internal URL of a component's port.
 func (c *Context) InternalURL(project, component string, port int32, path string) string {
-	return fmt.Sprintf("http://%s:%d%s", c.Host(project, component), port, path)
+	scheme := "http"
+	if c.TLS != nil && c.TLS(project, component) {
+		scheme = "https"
+	}
+	return fmt.Sprintf("%s://%s:%d%s", scheme, c.Host(project, component), port, path)
 }
 
 // PublicURL returns the public URL of an API published under host.

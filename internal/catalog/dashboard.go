@@ -86,6 +86,9 @@ python3 -m django compress --force`, server.Command)
 func horizonFeatures(c *Context, f Files) {
 	set := func(key, value string) { f.Set(horizonSettings, "", key, value) }
 	set("OPENSTACK_KEYSTONE_URL", strconv.Quote(c.KeystoneURL()+"/v3"))
+	if c.InternalTLS() {
+		set("OPENSTACK_SSL_CACERT", strconv.Quote(InternalCAFile))
+	}
 	// Django 4.2 (Horizon 2024.1 on) dropped python-memcached's backend.
 	backend := "django.core.cache.backends.memcached.MemcachedCache"
 	if release.AtLeast(c.Release, "caracal") {

@@ -27,6 +27,7 @@ func wsgiAPI(project, name string, port int32, script, conf string, probe Probe)
 		Probe:   probe,
 		Reads:   []string{conf, uwsgi},
 		Workers: &Option{File: uwsgi, Section: "uwsgi", Key: "processes"},
+		TLS:     &Option{File: uwsgi, Section: "uwsgi", Key: "http11-socket"},
 	}
 	f := ConfigFile{
 		Name: uwsgi,

@@ -84,6 +84,7 @@ func instanceHA() *Service {
 			wsgiModuleSince(c, f, uwsgi.Name, "flamingo", "masakari.wsgi.api:application")
 			f.Set(masakariConf, "DEFAULT", "os_privileged_user_auth_url", c.KeystoneURL()+"/v3")
 			f.Set(masakariConf, "DEFAULT", "os_region_name", c.Spec.Region)
+			setCA(c, f, masakariConf, "DEFAULT", "nova_ca_certificates_file")
 			// [taskflow] takes the database URL only, none of oslo.db's
 			// options.
 			f.Delete(masakariConf, "taskflow", "max_retries")

@@ -77,6 +77,8 @@ func orchestration() *Service {
 			})
 			// Unversioned; Heat discovers the v3 API from it.
 			f.Set(heatConf, "clients_keystone", "auth_uri", c.KeystoneURL())
+			// Heat's clients reach the internal endpoints (endpoint_type).
+			setCA(c, f, heatConf, "clients", "ca_file")
 		},
 	}
 }

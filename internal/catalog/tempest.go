@@ -146,6 +146,7 @@ func tempestExclude(c *Context) string {
 // consoles, which backends.
 func tempestFeatures(c *Context, f Files) {
 	f.Set(tempestConf, "identity", "uri_v3", c.KeystoneURL()+"/v3")
+	setCA(c, f, tempestConf, "identity", "ca_certificates_file")
 	f.Set(tempestConf, "identity", "region", c.Spec.Region)
 	for _, s := range tempestServices {
 		f.Set(tempestConf, "service_available", s.option, strconv.FormatBool(c.Enabled(s.service)))

@@ -143,6 +143,7 @@ DOMAIN_PASSWORD (the domain admin's).`,
 	f.StringVar(&domain, "domain", "", "the service's own domain and its admin user, as name:admin-user")
 	f.StringArrayVar(&endpoints, "endpoint", nil, "an API, as type|name|internal-url|public-url (repeat for more)")
 	f.DurationVar(&j.Wait, "wait", 5*time.Minute, "how long to wait for Keystone to answer")
+	f.StringVar(&j.CAFile, "ca-file", "", "the CAs (PEM) Keystone's certificate must be signed by, instead of the system's")
 	_ = cmd.MarkFlagRequired("auth-url")
 	_ = cmd.MarkFlagRequired("region")
 	return cmd

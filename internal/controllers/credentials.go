@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -47,7 +48,7 @@ func (p *pass) writeCredentials(ctx context.Context, c credentials.Change) error
 		s.Data = map[string][]byte{}
 	}
 	for k, v := range c.Data {
-		if _, ok := s.Data[k]; ok {
+		if _, ok := s.Data[k]; ok && !slices.Contains(c.Renewed, k) {
 			// This pass rendered with a value it could not see: start over.
 			return fmt.Errorf("credentials %s changed while osk read them; trying again", c.Secret)
 		}

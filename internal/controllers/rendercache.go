@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -19,8 +20,10 @@ import (
 // deployment upgrades, every pass renders two releases, and rendering is
 // most of a pass's own work. An entry is found by everything a rendering
 // depends on: the deployment's generation (its spec), the release, the
-// options (the Ceph keys' content included) and the resource versions of
-// its credential Secrets.
+// options (the Ceph keys' content included), the resource versions of
+// its credential Secrets, and the day: a rendering renews the internal
+// TLS certificates that near their end, which the day's first pass
+// notices.
 //
 // Renderings are shared between passes, which only read them; Apply's
 // stamp (owner, applied hash) is the same on every pass. Only renderings
@@ -49,7 +52,8 @@ func renderKey(generation int64, release string, opts render.Options, secrets []
 	for _, k := range slices.Sorted(maps.Keys(opts.Ceph)) {
 		fmt.Fprintf(ceph, "%s=%x;", k, opts.Ceph[k])
 	}
-	return fmt.Sprintf("%d/%s/%t/%s/%x/%s", generation, release, opts.UpgradeSteps, opts.OskImage, ceph.Sum(nil)[:8], strings.Join(versions, ","))
+	return fmt.Sprintf("%d/%s/%t/%s/%x/%s/%s", generation, release, opts.UpgradeSteps, opts.OskImage, ceph.Sum(nil)[:8],
+		strings.Join(versions, ","), time.Now().UTC().Format(time.DateOnly))
 }
 
 // get returns the rendering of a deployment's role kept under key.

@@ -53,6 +53,9 @@ func Value(secret, key string) ([]byte, error) {
 	case key == catalog.KeyLibvirtCA:
 		ca, err := pki.NewCA("osk-libvirt-ca", time.Now(), caLifetime)
 		return ca.Bundle(), err
+	case secret == catalog.InternalTLSSecret && key == catalog.KeyInternalCA:
+		ca, err := pki.NewCA("osk-internal-ca", time.Now(), caLifetime)
+		return ca.Bundle(), err
 	case key == catalog.KeyErlangCookie:
 		return random("ABCDEFGHIJKLMNOPQRSTUVWXYZ", passwordLength)
 	default:
@@ -94,6 +97,7 @@ func random(alphabet string, n int) ([]byte, error) {
 type Store struct {
 	stored    map[string]map[string][]byte // by Secret, then key
 	generated map[string]map[string][]byte
+	renewed   []Ref
 	err       error
 }
 
@@ -108,14 +112,24 @@ func NewStore(secrets []corev1.Secret) *Store {
 
 // Value returns one key of one Secret, generating it when the Secret
 // lacks it.
+// An internal API's certificate is issued by the deployment's internal
+// CA, and issued anew when it nears its end or the CA changed
+// (Change.Renewed).
 func (s *Store) Value(secret, key string) string {
-	if v, ok := s.stored[secret][key]; ok {
-		return string(v)
-	}
 	if v, ok := s.generated[secret][key]; ok {
 		return string(v)
 	}
-	v, err := Value(secret, key)
+	host, isCert := certificate(secret, key)
+	v, stored := s.stored[secret][key]
+	if stored && !(isCert && s.stale(v, time.Now())) {
+		return string(v)
+	}
+	var err error
+	if isCert {
+		v, err = s.issue(host, time.Now())
+	} else {
+		v, err = Value(secret, key)
+	}
 	if err != nil {
 		s.err = err
 		return ""
@@ -124,6 +138,9 @@ func (s *Store) Value(secret, key string) string {
 		s.generated[secret] = map[string][]byte{}
 	}
 	s.generated[secret][key] = v
+	if stored {
+		s.renewed = append(s.renewed, Ref{Secret: secret, Key: key})
+	}
 	return string(v)
 }
 
@@ -152,11 +169,19 @@ func (s *Store) Require(objs []client.Object) error {
 
 // Changes returns, per Secret, the keys generated since the store was
 // read: the data to add to each Secret, sorted by Secret name. Existing
-// keys never appear.
+// keys appear only when renewed (an internal API's certificate), listed
+// in Renewed.
 func (s *Store) Changes() []Change {
 	var out []Change
 	for _, name := range slices.Sorted(maps.Keys(s.generated)) {
-		out = append(out, Change{Secret: name, Data: s.generated[name]})
+		ch := Change{Secret: name, Data: s.generated[name]}
+		for _, r := range s.renewed {
+			if r.Secret == name {
+				ch.Renewed = append(ch.Renewed, r.Key)
+			}
+		}
+		slices.Sort(ch.Renewed)
+		out = append(out, ch)
 	}
 	return out
 }
@@ -167,6 +192,8 @@ type Change struct {
 	Secret string
 	// Data are the new keys and their values.
 	Data map[string][]byte
+	// Renewed are the keys of Data that replace a value the Secret holds.
+	Renewed []string
 }
 
 // Ref is a reference from a rendered object to a Secret: one key of it, or
@@ -205,7 +232,13 @@ func References(objs []client.Object) []Ref {
 func podRefs(spec *corev1.PodSpec) []Ref {
 	var out []Ref
 	for _, v := range spec.Volumes {
-		if v.Secret != nil {
+		switch {
+		case v.Secret == nil:
+		case len(v.Secret.Items) > 0:
+			for _, it := range v.Secret.Items {
+				out = append(out, Ref{Secret: v.Secret.SecretName, Key: it.Key})
+			}
+		default:
 			out = append(out, Ref{Secret: v.Secret.SecretName})
 		}
 	}

@@ -79,6 +79,9 @@ type KeystoneRegister struct {
 	Endpoints []KeystoneEndpoint
 	// Wait is how long to wait for Keystone to answer.
 	Wait time.Duration
+	// CAFile, when set, holds the only CAs Keystone's certificate may
+	// be signed by (osk's internal CA).
+	CAFile string
 }
 
 // Run creates what is missing and fixes what differs.
@@ -134,7 +137,7 @@ func (j KeystoneRegister) connect(ctx context.Context) (*gophercloud.ServiceClie
 	}
 	var provider *gophercloud.ProviderClient
 	err := waitFor(ctx, j.Wait, "Keystone, authenticating to "+j.AuthURL+" as "+j.AdminUser, func(ctx context.Context) error {
-		p, err := openstack.AuthenticatedClient(ctx, opts)
+		p, err := authenticate(ctx, opts, j.CAFile)
 		provider = p
 		return err
 	})

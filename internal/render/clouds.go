@@ -20,6 +20,9 @@ type cloud struct {
 	RegionName         string    `json:"region_name"`
 	Interface          string    `json:"interface"`
 	IdentityAPIVersion string    `json:"identity_api_version"`
+	// CACert is the internal CA's certificate, in a pod, for the
+	// internal entries when TLS inside the cloud is on.
+	CACert string `json:"cacert,omitempty"`
 }
 
 // cloudAuth is how an entry authenticates: a password, and a project or
@@ -71,5 +74,9 @@ func (m *model) adminCloud(authURL, iface string, system bool) cloud {
 	} else {
 		auth.ProjectName, auth.ProjectDomainName = catalog.AdminProject, catalog.AdminDomain
 	}
-	return cloud{Auth: auth, RegionName: m.d.Spec.Region, Interface: iface, IdentityAPIVersion: "3"}
+	c := cloud{Auth: auth, RegionName: m.d.Spec.Region, Interface: iface, IdentityAPIVersion: "3"}
+	if iface == "internal" && m.internalTLS() {
+		c.CACert = catalog.InternalCAFile
+	}
+	return c
 }

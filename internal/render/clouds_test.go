@@ -2,6 +2,8 @@ package render_test
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -34,7 +36,17 @@ func TestCloudsYAML(t *testing.T) {
 	file := cloudsYAML(t, "full", rec)
 	password := rec.Value(catalog.AdminSecret, catalog.KeyPassword)
 	public := "https://keystone.cloud.example.com/v3" // examples/full.yaml serves TLS
-	internal := "http://keystone-api.openstack.svc.cluster.local:5000/v3"
+	// ... and the internal ones, with osk's CA, which the internal
+	// entries name: here a copy of it, which gophercloud reads.
+	internal := "https://keystone-api.openstack.svc.cluster.local:5000/v3"
+	caFile := filepath.Join(t.TempDir(), "ca.crt")
+	if err := os.WriteFile(caFile, testCA.Cert, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(file, []byte("cacert: "+catalog.InternalCAFile+"\n")); n != 2 {
+		t.Errorf("%d entries name the internal CA; want the 2 internal ones:\n%s", n, file)
+	}
+	file = bytes.ReplaceAll(file, []byte(catalog.InternalCAFile), []byte(caFile))
 	project := &gophercloud.AuthScope{ProjectName: catalog.AdminProject, DomainName: catalog.AdminDomain}
 	system := &gophercloud.AuthScope{System: true}
 	for _, tc := range []struct {

@@ -84,6 +84,7 @@ func (m *model) baseFiles(s *catalog.Service, ctx *catalog.Context) fileSet {
 	if s.Features != nil {
 		s.Features(ctx, fs)
 	}
+	m.serveTLS(s, fs)
 	fs.merge(m.d.Spec.Services[s.Name].Config)
 	return fs
 }

@@ -98,6 +98,9 @@ func (m *model) ingressFor(p publicPort, class string, l map[string]string) *net
 	}
 	// Images and volumes are uploaded through the API: no body limit.
 	ing.Annotations = map[string]string{"nginx.ingress.kubernetes.io/proxy-body-size": "0"}
+	if m.tls[p.service] {
+		ing.Annotations[AnnotationBackendProtocol] = "HTTPS"
+	}
 	if m.d.Spec.Features.SSL.PublicEndpoints != nil {
 		ing.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{host}, SecretName: PublicTLSSecret}}
 	}

@@ -92,6 +92,9 @@ func (m *model) keystoneRegisterJob(s *catalog.Service) catalog.Job {
 	for _, e := range k.Endpoints {
 		cmd = append(cmd, "--endpoint", m.endpointSpec(s, e))
 	}
+	if m.internalTLS() {
+		cmd = append(cmd, "--ca-file", catalog.InternalCAFile)
+	}
 	return catalog.Job{Name: "keystone-register", Image: "osk", Command: cmd, Env: env,
 		Connects: []catalog.Connect{catalog.ConnectKeystone}}
 }
@@ -233,6 +236,7 @@ func (m *model) jobPod(s *catalog.Service, owner, name, image string, cmd []stri
 		Containers:         []corev1.Container{ctr},
 		Volumes:            m.volumes(owner, m.ctx, s.Project+"-etc", files, vols, catalog.Deployment),
 	}
+	m.addInternalCA(&spec)
 	securePod(&spec, rt, nil)
 	return spec
 }

@@ -88,6 +88,9 @@ func Render(d *v1.OpenStackDeployment, opts Options) (*Result, error) {
 	if err := m.renderClouds(); err != nil {
 		return nil, err
 	}
+	if err := m.renderInternalCA(); err != nil {
+		return nil, err
+	}
 	m.renderIngress()
 	m.renderPrecache()
 	if err := m.renderMonitoring(); err != nil {
@@ -128,6 +131,8 @@ type model struct {
 	current  string
 	cephData map[string][]byte
 	cephRead map[string]map[string]bool
+	// tls holds the Services that serve HTTPS (see tlsServers).
+	tls map[string]bool
 }
 
 func newModel(d *v1.OpenStackDeployment, opts Options) (*model, error) {
@@ -145,7 +150,9 @@ func newModel(d *v1.OpenStackDeployment, opts Options) (*model, error) {
 		Spec: &d.Spec, Features: &d.Spec.Features, Release: rel.Name, Namespace: d.Namespace, Deployment: d.Name,
 		Enabled: func(s string) bool { return m.on[s] },
 		Ceph:    m.ceph,
+		TLS:     m.servesTLS,
 	}
+	m.tls = m.tlsServers()
 	m.on = m.cat.EnabledServices(&d.Spec, m.ctx)
 	for name := range m.on {
 		m.enabled = append(m.enabled, name)

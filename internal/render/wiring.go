@@ -75,6 +75,7 @@ func (m *model) wireKeystone(s *catalog.Service, f *oslo.File, section string) {
 		"password":            m.creds.Value(catalog.CredentialSecret(s.Project), catalog.KeyKeystonePassword),
 		"region_name":         m.d.Spec.Region,
 	}})
+	m.wireCA(f, section)
 }
 
 func (m *model) wireNotifications(s *catalog.Service, f *oslo.File) {

@@ -175,7 +175,7 @@ func (m *model) podTemplate(w *workload, l map[string]string) corev1.PodTemplate
 		spec.Volumes = append(spec.Volumes, corev1.Volume{Name: "node-config",
 			VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}}})
 	}
-	caHash := m.addNodeCertificates(w, &spec)
+	caHash := m.addNodeCertificates(w, &spec) + m.addInternalTLS(w, &spec)
 	securePod(&spec, runtime(or(c.Image, w.s.Image)), c.Privileges)
 	if d := c.DrainSeconds; d > 0 {
 		spec.TerminationGracePeriodSeconds = ptr(int64(d) + 30)
