@@ -248,6 +248,11 @@ type Wire struct {
 	// only authenticates ([service_user], heat's [trustee]), and
 	// keystoneauth's auth plugins have no region option.
 	NoRegion bool
+	// NoSession, for WireServiceAuth, leaves cafile out with TLS inside
+	// the cloud: the service registers only the auth plugin's options
+	// in the section, not keystoneauth's session options (heat's
+	// [trustee], whose requests go through [clients_keystone]).
+	NoSession bool
 }
 
 // WireKind is a kind of environment-dependent configuration.

@@ -53,7 +53,7 @@ func orchestration() *Service {
 			}, standardWiring(
 				Wire{Kind: WireCache},
 				Wire{Kind: WireDatabase, Database: "heat"},
-				Wire{Kind: WireServiceAuth, Section: "trustee", NoRegion: true},
+				Wire{Kind: WireServiceAuth, Section: "trustee", NoRegion: true, NoSession: true},
 			)),
 			apiUWSGI, cfnUWSGI,
 		},

@@ -141,6 +141,14 @@ func (m *model) addInternalTLS(w *workload, spec *corev1.PodSpec) string {
 	return caHash + ",tls=" + digest(m.creds.Value(catalog.InternalTLSSecret, key))
 }
 
+// certDirs is SSL_CERT_DIR in every container when TLS inside the cloud
+// is on: Go programs (osk's exporter and jobs) trust the internal CA as
+// well as the system's CAs (the system's bundle file stays; Go reads
+// every certificate of these directories). OpenSSL, which looks a
+// directory's certificates up by their hash, finds none of osk's there
+// and is unchanged.
+const certDirs = "/etc/ssl/certs:" + catalog.InternalCADir
+
 // addInternalCA mounts the internal CA's certificate in every container
 // of a pod and returns the hash input of its digest.
 func (m *model) addInternalCA(spec *corev1.PodSpec) string {
@@ -150,8 +158,9 @@ func (m *model) addInternalCA(spec *corev1.PodSpec) string {
 	spec.Volumes = append(spec.Volumes, corev1.Volume{Name: internalCAVolume, VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
 		LocalObjectReference: corev1.LocalObjectReference{Name: catalog.InternalCAConfigMap}}}})
 	for i := range spec.Containers {
-		spec.Containers[i].VolumeMounts = append(spec.Containers[i].VolumeMounts,
-			corev1.VolumeMount{Name: internalCAVolume, MountPath: catalog.InternalCADir, ReadOnly: true})
+		ctr := &spec.Containers[i]
+		ctr.VolumeMounts = append(ctr.VolumeMounts, corev1.VolumeMount{Name: internalCAVolume, MountPath: catalog.InternalCADir, ReadOnly: true})
+		ctr.Env = append(ctr.Env, corev1.EnvVar{Name: "SSL_CERT_DIR", Value: certDirs})
 	}
 	return ",internal-ca=" + digest(m.creds.Value(catalog.InternalTLSSecret, catalog.KeyInternalCA))
 }

@@ -43,6 +43,9 @@ func (m *model) wire(s *catalog.Service, f *oslo.File, w catalog.Wire) {
 		if w.NoRegion {
 			f.Delete(w.Section, "region_name")
 		}
+		if w.NoSession {
+			f.Delete(w.Section, "cafile")
+		}
 	case catalog.WireCache:
 		f.Set("cache", "enabled", "true")
 		f.Set("cache", "backend", "dogpile.cache.pymemcache")

@@ -82,6 +82,10 @@ type Cloud struct {
 
 	net string // the first three octets of this cloud's addresses
 	ips map[string]string
+	// hosts is the bed's hosts file and hostNames the names it holds,
+	// once ResolveNames was called.
+	hosts     string
+	hostNames map[string]bool
 }
 
 // clusterHost is a cluster DNS name the renderer writes.
@@ -162,9 +166,9 @@ func (c *Cloud) Render() {
 }
 
 // Local rewrites the cluster DNS names in s to this bed's loopback
-// addresses.
+// addresses (kept as they are after ResolveNames).
 func (c *Cloud) Local(s string) string {
-	return clusterHost.ReplaceAllStringFunc(s, c.IP)
+	return clusterHost.ReplaceAllStringFunc(s, c.host)
 }
 
 // IP returns the loopback address of a host, by its first DNS label: the
@@ -318,7 +322,7 @@ func (c *Cloud) PrepareContainer(owner string, pod *corev1.PodSpec, ctr corev1.C
 	}
 	mounted := regexp.MustCompile(`(` + strings.Join(tops, "|") + `)(/|\b)`)
 	rewrite := func(s string) string {
-		s = clusterHost.ReplaceAllStringFunc(s, c.IP)
+		s = clusterHost.ReplaceAllStringFunc(s, c.host)
 		s = strings.ReplaceAll(s, "0.0.0.0", self)
 		s = strings.ReplaceAll(s, "/var/lib/openstack/bin/", "/usr/bin/")
 		// The image's shipped files are Debian's, in the host's /etc,
@@ -355,7 +359,7 @@ func (c *Cloud) PrepareContainer(owner string, pod *corev1.PodSpec, ctr corev1.C
 	for _, e := range ctr.Env {
 		p.Env = append(p.Env, e.Name+"="+c.envValue(owner, e))
 	}
-	return p
+	return c.withHosts(p)
 }
 
 // shippedMark stands for the image's /var/lib/openstack/etc/ while a
@@ -407,6 +411,7 @@ func (c *Cloud) mount(pod *corev1.PodSpec, m corev1.VolumeMount, path string, re
 			data[k] = []byte(v)
 		}
 	}
+	data = projected(vol, data)
 	if m.SubPath != "" {
 		c.write(path, rewrite(string(data[m.SubPath])))
 		return

@@ -27,8 +27,10 @@ rejects surfaces with the option's name. It prints one JSON object:
 the service registers when it runs, which oslo-config-validator therefore
 flags: keystoneauth options of a section the service loads an auth plugin
 from (auth_type, auth_section and the options of the plugin auth_type
-names; the validator skips [keystone_authtoken] for this reason), options of
-dynamic groups and options of Tempest plugins. "unknown" lists options of
+names; the validator skips [keystone_authtoken] for this reason),
+keystoneauth's session options of the groups the generator file's
+[osk] session_groups names, options of dynamic groups and options of
+Tempest plugins. "unknown" lists options of
 the groups oslo-config-validator skips that are not options at all.
 """
 
@@ -52,13 +54,14 @@ def read_generator(path):
     conf = cfg.ConfigOpts()
     conf.register_opts([cfg.MultiStrOpt("namespace", default=[])])
     conf.register_opts([cfg.ListOpt("dynamic_groups", default=[]),
+                        cfg.ListOpt("session_groups", default=[]),
                         cfg.BoolOpt("tempest_plugins", default=False)], group="osk")
     conf(args=[], default_config_files=[path], default_config_dirs=[], use_env=False)
     dynamic = {}
     for item in conf.osk.dynamic_groups:
         name, _, template = item.partition(":")
         dynamic.setdefault(name.strip(), []).append(template.strip())
-    return list(conf.namespace), dynamic, conf.osk.tempest_plugins
+    return list(conf.namespace), dynamic, conf.osk.tempest_plugins, list(conf.osk.session_groups)
 
 
 def load_namespaces(namespaces):
@@ -124,7 +127,7 @@ class Registry(cfg.ConfigOpts):
         return {g: set(n) for g, n in self._osk_known.items()}
 
 
-def check_file(path, groups, dynamic, tempest_plugins):
+def check_file(path, groups, dynamic, tempest_plugins, session_groups=()):
     sections = {}
     cfg.ConfigParser(path, sections).parse()
     conf = Registry()
@@ -145,6 +148,12 @@ def check_file(path, groups, dynamic, tempest_plugins):
         before = conf.snapshot()
         plugins.TempestTestPluginManager().register_plugin_opts(conf)
         note(before, "option of an installed Tempest plugin, registered at run time")
+
+    for section in session_groups:
+        before = conf.snapshot()
+        for opt in ks_loading.get_session_conf_options():
+            conf.register_opt(opt, group=section)
+        note(before, "keystoneauth session option, registered at run time")
 
     for section, options in sections.items():
         if section == "DEFAULT":
@@ -196,12 +205,12 @@ def check_file(path, groups, dynamic, tempest_plugins):
 def main():
     logging.basicConfig(level=logging.ERROR)
     gen, files = sys.argv[1], sys.argv[2:]
-    namespaces, dynamic, tempest_plugins = read_generator(gen)
+    namespaces, dynamic, tempest_plugins, session_groups = read_generator(gen)
     groups, missing = load_namespaces(namespaces)
     out = {"missing": missing, "files": {}}
     if not missing:
         for path in files:
-            out["files"][path] = check_file(path, groups, dynamic, tempest_plugins)
+            out["files"][path] = check_file(path, groups, dynamic, tempest_plugins, session_groups)
     json.dump(out, sys.stdout, indent=1, sort_keys=True)
     sys.stdout.write("\n")
 
