@@ -1,9 +1,10 @@
 // Package hardening_test proves on real OpenStack Zed services from
 // Debian's archive, each started from its rendered workload
-// (internal/testing/cloudtest), what osk's pod security and token caching
-// promise: the APIs work as their image's unprivileged user with their
-// files read-only, and the tokens keystonemiddleware caches in memcached
-// are encrypted.
+// (internal/testing/cloudtest), what osk's pod security, token caching
+// and TLS inside the cloud promise: the APIs work as their image's
+// unprivileged user with their files read-only, the tokens
+// keystonemiddleware caches in memcached are encrypted, and with
+// features.ssl.internal on the APIs serve HTTPS with osk's certificates.
 package hardening_test
 
 import (
