@@ -2,6 +2,7 @@ package v1alpha1
 
 import (
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 // Preset chooses a sensible set of services for a kind of cloud.
@@ -717,6 +718,16 @@ type ComponentOverride struct {
 	// Resources of the component's main container.
 	// +optional
 	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
+
+	// MaxUnavailable is, for a component that runs on every labelled node,
+	// how many nodes' pods a rollout (an upgrade, a changed setting) may
+	// replace at once: a number, or a percentage of the nodes, rounded up.
+	// The default, 10%, rolls 100 of 1,000 compute nodes at a time and one
+	// node of fewer than 11; Kubernetes' own default of one node at a time
+	// would take hours on a large cloud. Not allowed for other components.
+	// +optional
+	// +kubebuilder:validation:XIntOrString
+	MaxUnavailable *intstr.IntOrString `json:"maxUnavailable,omitempty"`
 
 	// Config overrides options of the configuration files this component
 	// reads, after the service-level overrides.

@@ -70,7 +70,8 @@ func (m *model) renderLogs() {
 			TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "DaemonSet"},
 			ObjectMeta: m.meta(LogShipper+"-"+roleShort[role], rl),
 			Spec: appsv1.DaemonSetSpec{
-				Selector: &metav1.LabelSelector{MatchLabels: selector(rl)},
+				UpdateStrategy: nodeRollout(nil),
+				Selector:       &metav1.LabelSelector{MatchLabels: selector(rl)},
 				Template: corev1.PodTemplateSpec{
 					ObjectMeta: metav1.ObjectMeta{Labels: rl, Annotations: map[string]string{
 						AnnotationConfigHash: hash([]byte(config), []byte(sl.Logs.CredentialsSecret)),
