@@ -197,10 +197,13 @@ func (b *bed) newUser(t *testing.T, admin *gophercloud.ProviderClient) *gophercl
 	return user
 }
 
-// uploadGuest uploads the guest as the user: Debian's kernel (aki), the
-// initramfs the test builds (ari), and a machine image (ami) that names
-// both and the kernel's command line. The machine image's disk is empty:
-// the guest lives in its initramfs.
+// uploadGuest uploads the guest as the user: Debian's kernel, the
+// initramfs the test builds, and a machine image that names both
+// (kernel_id, ramdisk_id) and the kernel's command line. The machine
+// image's disk is empty: the guest lives in its initramfs. All three are
+// raw: Debian's nova 26.2.2 refuses aki/ari/ami images ("Image content
+// does not match disk_format": its image-format check expects "ami" where
+// qemu-img finds raw).
 func uploadGuest(t *testing.T, user *gophercloud.ProviderClient) string {
 	ic := client(t, openstack.NewImageV2, user)
 	kernelFile, modules := guestKernel(t)
@@ -210,19 +213,19 @@ func uploadGuest(t *testing.T, user *gophercloud.ProviderClient) string {
 	}
 	initrd := guestInitramfs(t, modules)
 	t.Logf("guest: kernel %s (%d KiB), initramfs %d KiB", kernelFile, len(kernel)/1024, len(initrd)/1024)
-	kernelID := uploadImage(t, ic, "guest-kernel", "aki", kernel, nil)
-	ramdiskID := uploadImage(t, ic, "guest-ramdisk", "ari", initrd, nil)
-	return uploadImage(t, ic, "guest", "ami", make([]byte, 1<<20), map[string]string{
+	kernelID := uploadImage(t, ic, "guest-kernel", kernel, nil)
+	ramdiskID := uploadImage(t, ic, "guest-ramdisk", initrd, nil)
+	return uploadImage(t, ic, "guest", make([]byte, 1<<20), map[string]string{
 		"kernel_id": kernelID, "ramdisk_id": ramdiskID,
 		// The serial console, which nova logs for os-getConsoleOutput.
 		"os_command_line": "console=ttyS0 no_timer_check",
 	})
 }
 
-// uploadImage creates an image of a format and uploads its data, and
-// waits until Glance has it active.
-func uploadImage(t *testing.T, ic *gophercloud.ServiceClient, name, format string, data []byte, properties map[string]string) string {
-	img, err := images.Create(t.Context(), ic, images.CreateOpts{Name: name, ContainerFormat: format, DiskFormat: format,
+// uploadImage creates a raw image and uploads its data, and waits until
+// Glance has it active.
+func uploadImage(t *testing.T, ic *gophercloud.ServiceClient, name string, data []byte, properties map[string]string) string {
+	img, err := images.Create(t.Context(), ic, images.CreateOpts{Name: name, ContainerFormat: "bare", DiskFormat: "raw",
 		Properties: properties}).Extract()
 	if err != nil {
 		t.Fatalf("creating image %s: %v", name, err)
