@@ -86,6 +86,9 @@ func need(t *testing.T) {
 		"neutron-openvswitch-agent": {"neutron-openvswitch-agent"}, "neutron-dhcp-agent": {"neutron-dhcp-agent"},
 		"neutron-l3-agent": {"neutron-l3-agent"}, "neutron-metadata-agent": {"neutron-metadata-agent"},
 		"sudo": {"sudo"}, "iproute2": {"ip"}, "util-linux": {"unshare"},
+		// The DHCP and L3 agents turn offloads off on their veths on
+		// the userspace datapath (ovs_use_veth).
+		"ethtool": {"ethtool"},
 	} {
 		proctest.Need(t, pkg, programs...)
 	}
