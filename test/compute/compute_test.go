@@ -99,6 +99,7 @@ func need(t *testing.T) {
 func newBed(t *testing.T) *bed {
 	t.Helper()
 	b := &bed{Cloud: cloudtest.New(t, filepath.Join("testdata", "zed.yaml"), oskBinary)}
+	reapLeftovers(t, b.Root)
 	b.Wrap = b.inMountNamespace
 	b.D.Spec.Features.Neutron.ExternalNetworks[0].Interface, b.externalNS = externalInterface(t)
 	b.Render()
