@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -91,7 +92,7 @@ func (b *bed) bootServer(t *testing.T) {
 	if uuid != s.ID {
 		t.Errorf("the guest read instance UUID %q from the metadata service, want %s", uuid, s.ID)
 	}
-	logMemory(t, b.Root)
+	logMemory(t, filepath.Dir(b.Root))
 	b.floatingIP(t, user, external, port.ID)
 }
 
