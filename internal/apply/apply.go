@@ -237,7 +237,7 @@ func (a *Applier) Apply(ctx context.Context, o, live client.Object) (Result, err
 	}
 	obj := o.DeepCopyObject().(client.Object) // the response is written into it
 	//nolint:staticcheck // typed objects are what the renderer produces.
-	err := a.Client.Patch(ctx, obj, client.Apply, client.FieldOwner(FieldManager), client.ForceOwnership)
+	err := a.Client.Patch(quietFor(ctx, obj), obj, client.Apply, client.FieldOwner(FieldManager), client.ForceOwnership)
 	a.count("apply", kind)
 	if err != nil {
 		return "", fmt.Errorf("applying %s %s: %w", kind, o.GetName(), err)
