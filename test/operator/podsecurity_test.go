@@ -134,7 +134,9 @@ func noneOwned(ctx context.Context, c client.Client, uid types.UID, ns string) e
 		}
 		var left []string
 		_ = apimeta.EachListItem(list, func(o runtime.Object) error {
-			left = append(left, o.(client.Object).GetName())
+			if obj := o.(client.Object); obj.GetNamespace() == ns { // cluster-scoped kinds ignore the namespace
+				left = append(left, obj.GetName())
+			}
 			return nil
 		})
 		if len(left) > 0 {
