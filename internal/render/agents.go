@@ -18,9 +18,9 @@ import (
 // The node agents (catalog.Component.NodeAgent: the pods Pod Security's
 // restricted profile refuses) run in features.nodeAgents.namespace when
 // it names another namespace than the deployment's. Their workloads are
-// rendered there, with everything their pods use: copies of the
-// ServiceAccounts, configuration Secrets and ConfigMaps they mount (the
-// originals stay for the control plane's pods), copies of the keys of
+// rendered there, with everything their pods use: the ServiceAccounts,
+// configuration Secrets and ConfigMaps they mount (moved, or copied when
+// a pod of the control plane uses them too), copies of the keys of
 // the credential Secrets they read (rendered Secrets, with the stored
 // values), and their claims, budgets and NetworkPolicies. Pod selectors
 // stop at their namespace, so the control plane's policies admit the
@@ -59,36 +59,28 @@ func (m *model) podNamespace(c *catalog.Component) string {
 }
 
 // placeAgents gives the agents' namespace what the agents' pods use
-// there and moves what selects only them. It runs once every workload is
-// rendered, before the NetworkPolicies.
+// there: moved when no pod of the control plane uses it too, copied
+// otherwise (claims always move: a copy would be another volume). It
+// moves what selects only the agents' pods too. It runs once every
+// workload is rendered, before the NetworkPolicies.
 func (m *model) placeAgents() error {
 	if !m.split() {
 		return nil
 	}
 	ns := AgentsNamespace(m.d)
-	need := map[Key]bool{}
-	var agentPods []map[string]string
-	for _, o := range m.objects {
-		tpl := PodTemplate(o)
-		if tpl == nil || o.GetNamespace() != ns {
-			continue
-		}
-		agentPods = append(agentPods, tpl.Labels)
-		for _, k := range podUses(&tpl.Spec) {
-			need[Key{Kind: k.Kind, Namespace: m.d.Namespace, Name: k.Name}] = true
-		}
-	}
+	need, agentPods := m.usedIn(ns)
+	shared, controlPods := m.usedIn(m.d.Namespace)
 	var copies []client.Object
 	for _, o := range m.objects {
 		k := KeyOf(o)
 		switch {
-		case k.Kind == "PersistentVolumeClaim" && need[k]:
+		case need[k] && (k.Kind == "PersistentVolumeClaim" || !shared[k]):
 			o.SetNamespace(ns)
 		case need[k]:
 			c := o.DeepCopyObject().(client.Object)
 			c.SetNamespace(ns)
 			copies = append(copies, c)
-		case selectsOnly(o, agentPods, m.controlPlanePods()):
+		case selectsOnly(o, agentPods, controlPods):
 			o.SetNamespace(ns)
 		}
 		delete(need, k)
@@ -97,16 +89,23 @@ func (m *model) placeAgents() error {
 	return m.copyCredentials(need)
 }
 
-// controlPlanePods are the labels of the pods in the deployment's
-// namespace.
-func (m *model) controlPlanePods() []map[string]string {
-	var out []map[string]string
+// usedIn returns what the pods of namespace ns use, keyed as found in the
+// deployment's namespace (where everything is rendered first), and the
+// labels of those pods.
+func (m *model) usedIn(ns string) (map[Key]bool, []map[string]string) {
+	used := map[Key]bool{}
+	var pods []map[string]string
 	for _, o := range m.objects {
-		if tpl := PodTemplate(o); tpl != nil && o.GetNamespace() == m.d.Namespace {
-			out = append(out, tpl.Labels)
+		tpl := PodTemplate(o)
+		if tpl == nil || o.GetNamespace() != ns {
+			continue
+		}
+		pods = append(pods, tpl.Labels)
+		for _, k := range podUses(&tpl.Spec) {
+			used[Key{Kind: k.Kind, Namespace: m.d.Namespace, Name: k.Name}] = true
 		}
 	}
-	return out
+	return used, pods
 }
 
 // copyCredentials renders, in the agents' namespace, the keys the agents
