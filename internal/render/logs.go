@@ -49,7 +49,7 @@ func (m *model) renderLogs() {
 		url = fmt.Sprintf(logDefaultURL, sl.Namespace)
 	}
 	config := monitoring.ShipperConfig(monitoring.LogShipper{
-		PodLogs: PodLogDir, Namespace: m.d.Namespace, URL: url,
+		PodLogs: PodLogDir, Namespace: m.d.Namespace, Agents: AgentsNamespace(m.d), URL: url,
 		Credentials: sl.Logs.CredentialsSecret != "", StateDir: LogStateDir, Self: LogShipper,
 	})
 	m.add(&corev1.ConfigMap{
