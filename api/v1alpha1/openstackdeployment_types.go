@@ -154,6 +154,10 @@ type Features struct {
 	// +optional
 	NetworkPolicy NetworkPolicyFeatures `json:"networkPolicy,omitempty"`
 
+	// NodeAgents says where the privileged node agents run.
+	// +optional
+	NodeAgents NodeAgentsFeatures `json:"nodeAgents,omitempty"`
+
 	// Keystone configures identity.
 	// +optional
 	Keystone KeystoneFeatures `json:"keystone,omitempty"`
@@ -444,6 +448,25 @@ type NetworkPolicyFeatures struct {
 	// +optional
 	// +listType=set
 	NodeCIDRs []string `json:"nodeCIDRs,omitempty"`
+}
+
+// NodeAgentsFeatures says where the node agents run: the pods that the
+// Pod Security "restricted" profile refuses because they manage their
+// node (root, privileged, the host's network or processes, host paths,
+// added capabilities), such as libvirt, nova-compute, Open vSwitch, the
+// Neutron agents and cinder-volume.
+type NodeAgentsFeatures struct {
+	// Namespace is the namespace of the node agents' pods and of
+	// everything they mount (copies of their configuration and
+	// credential Secrets, their ServiceAccounts). Set it to a namespace
+	// of their own, labelled pod-security.kubernetes.io/enforce=privileged,
+	// so that the deployment's namespace can enforce "restricted". It
+	// must exist: osk does not create namespaces. When empty, or the
+	// deployment's own namespace, the agents run beside the control
+	// plane. Changing it moves the agents: they start in the new
+	// namespace and osk deletes them from the old one.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
 }
 
 // DatabaseFeatures configures the MariaDB Galera cluster.

@@ -121,6 +121,7 @@ func (m *model) podController(w *workload) client.Object {
 	tpl := m.podTemplate(w, l)
 	m.notePods(w, l)
 	meta := m.meta(w.name, l)
+	meta.Namespace = m.podNamespace(w.c)
 	if w.nodeKey != "" {
 		meta.Annotations = map[string]string{AnnotationNodeOverride: w.nodeKey}
 	}

@@ -31,6 +31,8 @@ func TestValidate(t *testing.T) {
 		{"valid", func(*v1.OpenStackDeployment) {}, nil},
 		{"unknown release", func(d *v1.OpenStackDeployment) { d.Spec.OpenStackVersion = "kilo" },
 			[]string{"spec.openstackVersion", "kilo", "caracal"}},
+		{"node agents' namespace not a name", func(d *v1.OpenStackDeployment) { d.Spec.Features.NodeAgents.Namespace = "Agents_NS" },
+			[]string{"spec.features.nodeAgents.namespace", "Agents_NS", "RFC 1123"}},
 		{"unknown preset", func(d *v1.OpenStackDeployment) { d.Spec.Preset = "huge" }, []string{"spec.preset", "huge"}},
 		{"unknown size", func(d *v1.OpenStackDeployment) { d.Spec.Size = "xl" }, []string{"spec.size"}},
 		{"missing domain", func(d *v1.OpenStackDeployment) { d.Spec.PublicDomainName = "" }, []string{"spec.publicDomainName", "Required"}},
