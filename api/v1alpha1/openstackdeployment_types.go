@@ -2,6 +2,7 @@ package v1alpha1
 
 import (
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 // Preset chooses a sensible set of services for a kind of cloud.
@@ -152,6 +153,10 @@ type Features struct {
 	// NetworkPolicy tunes the NetworkPolicies osk renders.
 	// +optional
 	NetworkPolicy NetworkPolicyFeatures `json:"networkPolicy,omitempty"`
+
+	// NodeAgents says where the privileged node agents run.
+	// +optional
+	NodeAgents NodeAgentsFeatures `json:"nodeAgents,omitempty"`
 
 	// Keystone configures identity.
 	// +optional
@@ -462,6 +467,25 @@ type NetworkPolicyFeatures struct {
 	NodeCIDRs []string `json:"nodeCIDRs,omitempty"`
 }
 
+// NodeAgentsFeatures says where the node agents run: the pods that the
+// Pod Security "restricted" profile refuses because they manage their
+// node (root, privileged, the host's network or processes, host paths,
+// added capabilities), such as libvirt, nova-compute, Open vSwitch, the
+// Neutron agents and cinder-volume.
+type NodeAgentsFeatures struct {
+	// Namespace is the namespace of the node agents' pods and of
+	// everything they mount (copies of their configuration and
+	// credential Secrets, their ServiceAccounts). Set it to a namespace
+	// of their own, labelled pod-security.kubernetes.io/enforce=privileged,
+	// so that the deployment's namespace can enforce "restricted". It
+	// must exist: osk does not create namespaces. When empty, or the
+	// deployment's own namespace, the agents run beside the control
+	// plane. Changing it moves the agents: they start in the new
+	// namespace and osk deletes them from the old one.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+}
+
 // DatabaseFeatures configures the MariaDB Galera cluster.
 type DatabaseFeatures struct {
 	// Backup configures physical backups with mariabackup.
@@ -734,6 +758,16 @@ type ComponentOverride struct {
 	// Resources of the component's main container.
 	// +optional
 	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
+
+	// MaxUnavailable is, for a component that runs on every labelled node,
+	// how many nodes' pods a rollout (an upgrade, a changed setting) may
+	// replace at once: a number, or a percentage of the nodes, rounded up.
+	// The default, 10%, rolls 100 of 1,000 compute nodes at a time and one
+	// node of fewer than 11; Kubernetes' own default of one node at a time
+	// would take hours on a large cloud. Not allowed for other components.
+	// +optional
+	// +kubebuilder:validation:XIntOrString
+	MaxUnavailable *intstr.IntOrString `json:"maxUnavailable,omitempty"`
 
 	// Config overrides options of the configuration files this component
 	// reads, after the service-level overrides.

@@ -160,8 +160,11 @@ func (v *Verified) Forget(uids ...types.UID) {
 	}
 }
 
-// prepare labels an object as the owner's and, when namespaced and not
-// retained, adds the owner reference, then stamps the hash of the result.
+// prepare labels an object as the owner's and, when in the owner's
+// namespace and not retained, adds the owner reference (which cannot
+// point across namespaces: objects in another namespace, such as the node
+// agents', are the owner's by the label alone and osk deletes them with
+// the owner), then stamps the hash of the result.
 func (a *Applier) prepare(o client.Object) error {
 	if a.Stamps.known(a.Owner.GetUID(), o) {
 		a.keep(o)
@@ -175,7 +178,7 @@ func (a *Applier) prepare(o client.Object) error {
 	o.SetLabels(l)
 	// Retained kinds carry no owner reference: the garbage collector would
 	// delete them with the deployment.
-	if o.GetNamespace() != "" && !Retained(o.GetObjectKind().GroupVersionKind().Kind) {
+	if o.GetNamespace() != "" && o.GetNamespace() == a.Owner.GetNamespace() && !Retained(o.GetObjectKind().GroupVersionKind().Kind) {
 		gvk := a.Owner.GetObjectKind().GroupVersionKind()
 		o.SetOwnerReferences([]metav1.OwnerReference{{
 			APIVersion: gvk.GroupVersion().String(), Kind: gvk.Kind, Name: a.Owner.GetName(),
@@ -234,7 +237,7 @@ func (a *Applier) Apply(ctx context.Context, o, live client.Object) (Result, err
 	}
 	obj := o.DeepCopyObject().(client.Object) // the response is written into it
 	//nolint:staticcheck // typed objects are what the renderer produces.
-	err := a.Client.Patch(ctx, obj, client.Apply, client.FieldOwner(FieldManager), client.ForceOwnership)
+	err := a.Client.Patch(quietFor(ctx, obj), obj, client.Apply, client.FieldOwner(FieldManager), client.ForceOwnership)
 	a.count("apply", kind)
 	if err != nil {
 		return "", fmt.Errorf("applying %s %s: %w", kind, o.GetName(), err)

@@ -12,7 +12,7 @@ import (
 // new object (another rendering, or a changed copy) gets its own, and
 // what a pass no longer applies is forgotten.
 func TestStamps(t *testing.T) {
-	owner := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "cloud", UID: "uid-1"}}
+	owner := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "cloud", Namespace: "ns", UID: "uid-1"}}
 	stamps := &Stamps{}
 	pass := func(objs ...*appsv1.Deployment) []string {
 		a := &Applier{Owner: owner, Stamps: stamps}

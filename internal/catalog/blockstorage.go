@@ -147,6 +147,11 @@ func cinderFeatures(uwsgi string) func(c *Context, f Files) {
 				"backup_ceph_conf": cephDir + "/" + cephkeys.ConfFile,
 				"backup_ceph_user": cephkeys.ClientCinderBackup,
 				"backup_ceph_pool": c.Ceph(cephkeys.Pool(cephkeys.RoleBackup)),
+				// cinder-backup tells the schedulers its driver works only
+				// with its periodic report (its first one, at start, comes
+				// before the driver is set up): schedulers refuse every
+				// backup until then, a minute by default after each start.
+				"backup_driver_stats_polling_interval": "10",
 			})
 		}
 		if c.Enabled("key-manager") {

@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/oskproject/osk/internal/apply"
 	"github.com/oskproject/osk/internal/credentials"
 	"github.com/oskproject/osk/internal/render"
 )
@@ -25,6 +26,7 @@ const credentialsLabel = "osk.dev/credentials-of"
 // resourceVersion, so a concurrent writer makes it fail and the next pass
 // starts over from what is stored.
 func (p *pass) writeCredentials(ctx context.Context, c credentials.Change) error {
+	ctx = apply.Unlogged(ctx)
 	s := &corev1.Secret{}
 	err := p.r.APIReader.Get(ctx, client.ObjectKey{Namespace: p.d.Namespace, Name: c.Secret}, s)
 	switch {

@@ -157,9 +157,13 @@ func (p *pass) plan(ctx context.Context) error {
 	// label and the managed-by label the cache selects. The pods are only
 	// read: the cache's own copies will do.
 	pods := &corev1.PodList{}
-	if err := p.r.Client.List(ctx, pods, client.InNamespace(p.d.Namespace),
-		client.MatchingLabels{render.LabelInstance: p.d.Name}, client.UnsafeDisableDeepCopy); err != nil {
-		return fmt.Errorf("listing the pods: %w", err)
+	for _, ns := range render.Namespaces(p.d) {
+		list := &corev1.PodList{}
+		if err := p.r.Client.List(ctx, list, client.InNamespace(ns),
+			client.MatchingLabels{render.LabelInstance: p.d.Name}, client.UnsafeDisableDeepCopy); err != nil {
+			return fmt.Errorf("listing the pods of namespace %s: %w", ns, err)
+		}
+		pods.Items = append(pods.Items, list.Items...)
 	}
 	p.pods = pods.Items
 	objects, needs := p.result.Objects, p.result.Needs

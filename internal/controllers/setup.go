@@ -49,14 +49,19 @@ func (r *OpenStackDeploymentReconciler) SetupWithManager(mgr ctrl.Manager, worke
 	// events of one burst start one pass. Its own spec starts one at once.
 	spaced := &r.spaced
 	owner := newCoalesced(handler.EnqueueRequestForOwner(mgr.GetScheme(), mgr.GetRESTMapper(), &v1.OpenStackDeployment{}, handler.OnlyControllerOwner()), spaced)
+	// The node agents' namespace, when it is not the deployment's, holds
+	// objects owned by the label alone.
+	labelOnly := newCoalesced(handler.EnqueueRequestsFromMapFunc(r.deploymentOfLabelOnly), spaced)
 	for _, o := range []client.Object{&appsv1.Deployment{}, &appsv1.StatefulSet{}, &appsv1.DaemonSet{}, &batchv1.Job{}} {
 		b = b.Watches(o, owner, builder.WithPredicates(rolloutChanged()))
+		b = b.Watches(o, labelOnly, builder.WithPredicates(rolloutChanged()))
 	}
 	for _, o := range []client.Object{
 		&batchv1.CronJob{}, &corev1.Service{}, &corev1.Secret{}, &corev1.ServiceAccount{}, &rbacv1.Role{}, &rbacv1.RoleBinding{},
 		&networkingv1.Ingress{}, &networkingv1.NetworkPolicy{}, &policyv1.PodDisruptionBudget{},
 	} {
 		b = b.Watches(o, owner)
+		b = b.Watches(o, labelOnly)
 	}
 	// Cluster-scoped objects cannot name a namespaced owner; their owner
 	// label leads back to the deployment.
@@ -72,6 +77,8 @@ func (r *OpenStackDeploymentReconciler) SetupWithManager(mgr ctrl.Manager, worke
 	// when what the deployment's status would say of a pod changes.
 	b = b.Watches(&corev1.Pod{}, newCoalesced(handler.EnqueueRequestsFromMapFunc(deploymentOfPod), spaced),
 		builder.WithPredicates(predicate.Or[client.Object](troubleChanged(), tempestReported())))
+	b = b.Watches(&corev1.Pod{}, newCoalesced(handler.EnqueueRequestsFromMapFunc(r.deploymentsOfAgentPod), spaced),
+		builder.WithPredicates(troubleChanged()))
 	ceph, cephKeys, err := cephKeysSource(mgr, r.deploymentsInNamespace)
 	if err != nil {
 		return err

@@ -1,6 +1,9 @@
 package monitoring
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
 
 // The log shipper is syslog-ng (the syslog-ng project's image of the
 // version Debian bookworm ships, 3.38), run on every node by a
@@ -48,8 +51,12 @@ const (
 type LogShipper struct {
 	// PodLogs is the kubelet's pod log directory, /var/log/pods.
 	PodLogs string
-	// Namespace is the deployment's: only its pods' logs are shipped.
+	// Namespace is the deployment's: only its pods' logs are shipped,
+	// and those of Agents.
 	Namespace string
+	// Agents is the node agents' namespace when it is not Namespace
+	// (features.nodeAgents.namespace).
+	Agents string
 	// URL is OpenSearch's address, http(s)://host:port.
 	URL string
 	// Credentials sends EnvUsername and EnvPassword as basic
@@ -84,10 +91,18 @@ func ShipperConfig(s LogShipper) string {
 		auth = "    user(\"`" + EnvUsername + "`\")\n    password(\"`" + EnvPassword + "`\")\n"
 	}
 	return strings.NewReplacer(
-		"@POD_LOGS@", s.PodLogs, "@NAMESPACE@", s.Namespace, "@URL@", s.URL, "@AUTH@", auth,
+		"@POD_LOGS@", s.PodLogs, "@NAMESPACES@", s.namespaces(), "@NAMESPACE@", s.Namespace, "@URL@", s.URL, "@AUTH@", auth,
 		"@STATE_DIR@", s.StateDir, "@OSLO_LINE@", osloLine, "@SYSTEM@", LogKindSystem, "@AUDIT@", LogKindAudit,
 		"@INDEX@", LogIndexPrefix, "@SELF@", s.Self, "@NODE@", "`"+EnvNodeName+"`",
 	).Replace(shipperConfig)
+}
+
+// namespaces is a PCRE matching the namespaces whose logs are shipped.
+func (s LogShipper) namespaces() string {
+	if s.Agents == "" || s.Agents == s.Namespace {
+		return regexp.QuoteMeta(s.Namespace)
+	}
+	return "(?:" + regexp.QuoteMeta(s.Namespace) + "|" + regexp.QuoteMeta(s.Agents) + ")"
 }
 
 // ShipperArgs is the shipper's command line: in the foreground, without
@@ -131,8 +146,8 @@ source s_pods {
 
 # Only the deployment's pods: /var/log/pods/<namespace>_<pod>_<uid>/<container>/<n>.log.
 filter f_namespace {
-  match('^\Q@POD_LOGS@\E/@NAMESPACE@_' value("FILE_NAME"))
-  and not match('^\Q@POD_LOGS@\E/@NAMESPACE@_@SELF@-' value("FILE_NAME"));
+  match('^\Q@POD_LOGS@\E/@NAMESPACES@_' value("FILE_NAME"))
+  and not match('^\Q@POD_LOGS@\E/@NAMESPACES@_@SELF@-' value("FILE_NAME"));
 };
 
 parser p_path {

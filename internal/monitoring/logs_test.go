@@ -38,3 +38,22 @@ func TestShipperConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestShipperAgentsNamespace checks that the node agents' namespace, when
+// apart, is shipped with the deployment's, and no other.
+func TestShipperAgentsNamespace(t *testing.T) {
+	s := monitoring.LogShipper{PodLogs: "/var/log/pods", Namespace: "openstack", Self: "log-shipper"}
+	if conf := monitoring.ShipperConfig(s); !strings.Contains(conf, `\E/openstack_'`) {
+		t.Errorf("alone, the deployment's namespace is not matched as itself:\n%s", conf)
+	}
+	s.Agents = "openstack-agents"
+	conf := monitoring.ShipperConfig(s)
+	for _, want := range []string{`\E/(?:openstack|openstack-agents)_'`, `\E/(?:openstack|openstack-agents)_log-shipper-'`} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("with the agents apart the filter lacks %s", want)
+		}
+	}
+	if strings.Contains(conf, "@NAMESPACES@") {
+		t.Error("placeholder @NAMESPACES@ left in the configuration")
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	v1 "github.com/oskproject/osk/api/v1alpha1"
 	"github.com/oskproject/osk/internal/render"
@@ -211,5 +212,36 @@ func TestLibvirtRemoteAccessTLS(t *testing.T) {
 		return m.MountPath == "/etc/pki" && m.ReadOnly
 	}) {
 		t.Errorf("libvirtd does not read its certificates from /etc/pki: %v", pod.Containers[0].VolumeMounts)
+	}
+}
+
+// TestNodeRolloutPace: every DaemonSet rolls 10% of its nodes at a time,
+// and a component's maxUnavailable sets its own pace.
+func TestNodeRolloutPace(t *testing.T) {
+	d := load(t, "compute")
+	five := intstr.FromInt32(5)
+	d.Spec.Services = map[string]v1.ServiceOverride{"compute": {Components: map[string]v1.ComponentOverride{"compute": {MaxUnavailable: &five}}}}
+	res, err := render.Render(d, render.Options{Credentials: recorder{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sets := 0
+	for _, o := range res.Objects {
+		ds, ok := o.(*appsv1.DaemonSet)
+		if !ok {
+			continue
+		}
+		sets++
+		want := render.DefaultMaxUnavailable
+		if strings.HasPrefix(ds.Name, "nova-compute") { // node override variants too
+			want = five
+		}
+		ru := ds.Spec.UpdateStrategy.RollingUpdate
+		if ds.Spec.UpdateStrategy.Type != appsv1.RollingUpdateDaemonSetStrategyType || ru == nil || ru.MaxUnavailable == nil || *ru.MaxUnavailable != want {
+			t.Errorf("DaemonSet %s: update strategy %+v, want rolling, %s nodes at a time", ds.Name, ds.Spec.UpdateStrategy, want.String())
+		}
+	}
+	if sets == 0 {
+		t.Fatal("no DaemonSet rendered for examples/compute.yaml")
 	}
 }

@@ -187,7 +187,8 @@ func (m *model) renderPrecache() {
 			TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "DaemonSet"},
 			ObjectMeta: m.meta(name, l),
 			Spec: appsv1.DaemonSetSpec{
-				Selector: &metav1.LabelSelector{MatchLabels: selector(l)},
+				UpdateStrategy: nodeRollout(nil),
+				Selector:       &metav1.LabelSelector{MatchLabels: selector(l)},
 				Template: corev1.PodTemplateSpec{
 					ObjectMeta: metav1.ObjectMeta{Labels: l, Annotations: map[string]string{AnnotationConfigHash: hash([]byte(strings.Join(images, ",")))}},
 					Spec:       spec,

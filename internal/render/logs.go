@@ -49,7 +49,7 @@ func (m *model) renderLogs() {
 		url = fmt.Sprintf(logDefaultURL, sl.Namespace)
 	}
 	config := monitoring.ShipperConfig(monitoring.LogShipper{
-		PodLogs: PodLogDir, Namespace: m.d.Namespace, URL: url,
+		PodLogs: PodLogDir, Namespace: m.d.Namespace, Agents: AgentsNamespace(m.d), URL: url,
 		Credentials: sl.Logs.CredentialsSecret != "", StateDir: LogStateDir, Self: LogShipper,
 	})
 	m.add(&corev1.ConfigMap{
@@ -61,6 +61,8 @@ func (m *model) renderLogs() {
 	roles := sortedKeys(roleShort)
 	for i, role := range roles {
 		rl := m.labels(s, LogShipper+"-"+roleShort[role])
+		meta := m.meta(LogShipper+"-"+roleShort[role], rl)
+		meta.Namespace = m.podNamespace(&catalog.LogShipper)
 		spec := *pod.DeepCopy()
 		spec.NodeSelector = map[string]string{role: catalog.RoleValue}
 		if i > 0 {
@@ -68,9 +70,10 @@ func (m *model) renderLogs() {
 		}
 		m.add(&appsv1.DaemonSet{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "DaemonSet"},
-			ObjectMeta: m.meta(LogShipper+"-"+roleShort[role], rl),
+			ObjectMeta: meta,
 			Spec: appsv1.DaemonSetSpec{
-				Selector: &metav1.LabelSelector{MatchLabels: selector(rl)},
+				UpdateStrategy: nodeRollout(nil),
+				Selector:       &metav1.LabelSelector{MatchLabels: selector(rl)},
 				Template: corev1.PodTemplateSpec{
 					ObjectMeta: metav1.ObjectMeta{Labels: rl, Annotations: map[string]string{
 						AnnotationConfigHash: hash([]byte(config), []byte(sl.Logs.CredentialsSecret)),

@@ -34,18 +34,22 @@ const DenyIngressPolicy = "-deny-ingress"
 // netClient is a kind of pod that connects to servers: a component's
 // pods, or a job's.
 type netClient struct {
-	s        *catalog.Service
-	labels   map[string]string
-	host     bool
-	reads    []string
-	connects []catalog.Connect
+	s *catalog.Service
+	// namespace is where its pods run.
+	namespace string
+	labels    map[string]string
+	host      bool
+	reads     []string
+	connects  []catalog.Connect
 	// noDatabase clients get their files without the database wiring.
 	noDatabase bool
 }
 
 // netServer is a component whose pods serve ports.
 type netServer struct {
-	s         *catalog.Service
+	s *catalog.Service
+	// namespace is where its pods run.
+	namespace string
 	component string
 	name      string
 	labels    map[string]string
@@ -60,11 +64,11 @@ type target struct{ service, component, port string }
 // ports outside the host's network, as a server.
 func (m *model) notePods(w *workload, labels map[string]string) {
 	host := w.c.Privileges != nil && w.c.Privileges.HostNetwork
-	m.clients = append(m.clients, netClient{s: w.s, labels: labels, host: host, reads: w.c.Reads, connects: w.c.Connects, noDatabase: w.c.NoDatabase})
+	m.clients = append(m.clients, netClient{s: w.s, namespace: m.podNamespace(w.c), labels: labels, host: host, reads: w.c.Reads, connects: w.c.Connects, noDatabase: w.c.NoDatabase})
 	if len(w.c.Ports) == 0 || host || w.nodeKey != "" {
 		return
 	}
-	m.servers = append(m.servers, netServer{s: w.s, component: w.c.Name, name: w.name, labels: labels,
+	m.servers = append(m.servers, netServer{s: w.s, namespace: m.podNamespace(w.c), component: w.c.Name, name: w.name, labels: labels,
 		ports: w.c.Ports, api: servesAPI(w.s, w.c.Name)})
 }
 
@@ -157,8 +161,12 @@ func (m *model) renderNetworkPolicies() {
 			needs[t] = append(needs[t], c)
 		}
 	}
-	m.add(m.networkPolicy(m.d.Name+DenyIngressPolicy, m.policyLabels(),
-		map[string]string{LabelInstance: m.d.Name, LabelManagedBy: ManagedBy}, nil))
+	for _, ns := range Namespaces(m.d) {
+		deny := m.networkPolicy(m.d.Name+DenyIngressPolicy, m.policyLabels(),
+			map[string]string{LabelInstance: m.d.Name, LabelManagedBy: ManagedBy}, nil)
+		deny.Namespace = ns
+		m.add(deny)
+	}
 	for _, srv := range m.servers {
 		var rules []networkingv1.NetworkPolicyIngressRule
 		for _, p := range srv.ports {
@@ -166,7 +174,9 @@ func (m *model) renderNetworkPolicies() {
 				rules = append(rules, r)
 			}
 		}
-		m.add(m.networkPolicy(srv.name, srv.labels, selector(srv.labels), rules))
+		np := m.networkPolicy(srv.name, srv.labels, selector(srv.labels), rules)
+		np.Namespace = srv.namespace
+		m.add(np)
 	}
 }
 
@@ -200,13 +210,15 @@ func (m *model) portRule(srv netServer, p catalog.Port, clients []netClient) (ne
 			host = true
 			continue
 		}
-		peers = append(peers, podPeer(selector(c.labels)))
+		peers = append(peers, m.peerIn(c.namespace, selector(c.labels)))
 	}
 	if p.Public && m.on["ingress"] {
 		peers = append(peers, podPeer(selector(m.labels(m.service("ingress"), "controller"))))
 	}
 	if srv.api && p.Name == srv.ports[0].Name {
-		peers = append(peers, podPeer(map[string]string{LabelInstance: m.d.Name, LabelManagedBy: ManagedBy}))
+		for _, ns := range Namespaces(m.d) {
+			peers = append(peers, m.peerIn(ns, map[string]string{LabelInstance: m.d.Name, LabelManagedBy: ManagedBy}))
+		}
 		host = true
 	}
 	if host {

@@ -38,7 +38,8 @@ type flow struct {
 }
 
 // TestNetworkPolicies renders every example, with the nodes' network
-// given, finds the connections every pod needs from what it is told (each
+// given, with the node agents beside the control plane and in a
+// namespace of their own, finds the connections every pod needs from what it is told (each
 // host:port of a Service of the deployment in its files, commands and
 // environment) and evaluates the rendered NetworkPolicies: each needed
 // connection must be allowed, and horizon, memcached, the ingress
@@ -58,15 +59,19 @@ func TestNetworkPolicies(t *testing.T) {
 			t.Fatal(err)
 		}
 		d.Spec.Features.NetworkPolicy.NodeCIDRs = []string{testNodeCIDR}
-		res, err := render.Render(d, render.Options{})
-		if err != nil {
-			t.Fatalf("rendering %s: %v", p, err)
+		for _, agents := range []string{"", agentsNamespace(d)} {
+			d.Spec.Features.NodeAgents.Namespace = agents
+			res, err := render.Render(d, render.Options{})
+			if err != nil {
+				t.Fatalf("rendering %s: %v", p, err)
+			}
+			t.Run(filepath.Base(p)+"/agents="+agents, func(t *testing.T) { checkPolicies(t, res.Objects, d.Namespace) })
 		}
-		t.Run(filepath.Base(p), func(t *testing.T) { checkPolicies(t, res.Objects) })
 	}
 }
 
-func checkPolicies(t *testing.T, objs []client.Object) {
+// checkPolicies evaluates the policies of a deployment of namespace ns.
+func checkPolicies(t *testing.T, objs []client.Object, ns string) {
 	cl := &netpol.Cluster{}
 	for _, o := range objs {
 		if np, ok := o.(*networkingv1.NetworkPolicy); ok {
@@ -74,7 +79,7 @@ func checkPolicies(t *testing.T, objs []client.Object) {
 		}
 	}
 	pods := renderedPods(objs)
-	needed := neededFlows(objs, pods)
+	needed := neededFlows(objs, pods, ns)
 	for _, f := range needed {
 		if !cl.Allowed(f.from.pod, f.to.pod, f.port, corev1.ProtocolTCP) {
 			t.Errorf("%s needs %s:%d, which the policies refuse", f.from.name, f.to.name, f.port)
@@ -118,7 +123,7 @@ func renderedPods(objs []client.Object) []*podOf {
 	secrets := map[string]*corev1.Secret{}
 	for _, o := range objs {
 		if s, ok := o.(*corev1.Secret); ok {
-			secrets[s.Name] = s
+			secrets[s.Namespace+"/"+s.Name] = s
 		}
 	}
 	var out []*podOf
@@ -132,7 +137,7 @@ func renderedPods(objs []client.Object) []*podOf {
 			ip = fmt.Sprintf("192.0.2.%d", i%250+1)
 		}
 		out = append(out, &podOf{
-			name: render.KeyOf(o).String(), obj: o, text: podText(&tpl.Spec, secrets),
+			name: render.KeyOf(o).String(), obj: o, text: podText(o.GetNamespace(), &tpl.Spec, secrets),
 			pod: netpol.Pod{Namespace: o.GetNamespace(), Labels: tpl.Labels, IP: ip, HostNetwork: tpl.Spec.HostNetwork},
 		})
 	}
@@ -141,11 +146,11 @@ func renderedPods(objs []client.Object) []*podOf {
 
 // podText is everything a pod is told: its containers' commands and
 // environment and the files of rendered Secrets they mount.
-func podText(spec *corev1.PodSpec, secrets map[string]*corev1.Secret) string {
+func podText(namespace string, spec *corev1.PodSpec, secrets map[string]*corev1.Secret) string {
 	source := map[string]*corev1.Secret{}
 	for _, v := range spec.Volumes {
-		if v.Secret != nil && secrets[v.Secret.SecretName] != nil {
-			source[v.Name] = secrets[v.Secret.SecretName]
+		if v.Secret != nil && secrets[namespace+"/"+v.Secret.SecretName] != nil {
+			source[v.Name] = secrets[namespace+"/"+v.Secret.SecretName]
 		}
 	}
 	var b strings.Builder
@@ -178,12 +183,13 @@ func mounted(s *corev1.Secret, key string) []byte {
 
 var hostPort = regexp.MustCompile(`([a-z0-9][a-z0-9.-]*):([0-9]{2,5})\b`)
 
-// neededFlows are the connections to a Service of the deployment that
-// each pod's text names, to every pod of the Service.
-func neededFlows(objs []client.Object, pods []*podOf) []flow {
+// neededFlows are the connections to a Service of the deployment (of
+// namespace ns, where its Services are) that each pod's text names, to
+// every pod of the Service.
+func neededFlows(objs []client.Object, pods []*podOf, ns string) []flow {
 	services := map[string]*corev1.Service{}
 	for _, o := range objs {
-		if s, ok := o.(*corev1.Service); ok {
+		if s, ok := o.(*corev1.Service); ok && s.Namespace == ns {
 			services[s.Name] = s
 		}
 	}
@@ -191,7 +197,7 @@ func neededFlows(objs []client.Object, pods []*podOf) []flow {
 	seen := map[string]bool{}
 	for _, from := range pods {
 		for _, m := range hostPort.FindAllStringSubmatch(from.text, -1) {
-			svc := services[serviceName(m[1], from.pod.Namespace)]
+			svc := services[serviceName(m[1], ns, from.pod.Namespace)]
 			n, _ := strconv.Atoi(m[2])
 			port, ok := targetPort(svc, int32(n))
 			if !ok {
@@ -209,16 +215,17 @@ func neededFlows(objs []client.Object, pods []*podOf) []flow {
 	return out
 }
 
-// serviceName is the Service a host names: the label before
-// <namespace>.svc, or a short name.
-func serviceName(host, namespace string) string {
+// serviceName is the Service of namespace a host names from a pod of
+// namespace from: the label before <namespace>.svc, or a short name in
+// the pod's own namespace.
+func serviceName(host, namespace, from string) string {
 	parts := strings.Split(host, ".")
 	for i := 1; i+1 < len(parts); i++ {
 		if parts[i] == namespace && parts[i+1] == "svc" {
 			return parts[i-1]
 		}
 	}
-	if len(parts) == 1 {
+	if len(parts) == 1 && namespace == from {
 		return host
 	}
 	return ""

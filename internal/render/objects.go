@@ -135,7 +135,10 @@ func sortObjects(objs []client.Object) {
 		if ki != kj {
 			return ki < kj
 		}
-		return objs[i].GetName() < objs[j].GetName()
+		if objs[i].GetName() != objs[j].GetName() {
+			return objs[i].GetName() < objs[j].GetName()
+		}
+		return objs[i].GetNamespace() < objs[j].GetNamespace()
 	})
 }
 

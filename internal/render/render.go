@@ -97,6 +97,9 @@ func Render(d *v1.OpenStackDeployment, opts Options) (*Result, error) {
 		return nil, err
 	}
 	m.renderLogs()
+	if err := m.placeAgents(); err != nil {
+		return nil, err
+	}
 	m.renderNetworkPolicies()
 	sortObjects(m.objects)
 	needs := map[string][]string{}

@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	v1 "github.com/oskproject/osk/api/v1alpha1"
 	"github.com/oskproject/osk/internal/catalog"
 	"github.com/oskproject/osk/internal/manifest"
 	"github.com/oskproject/osk/internal/render"
@@ -20,11 +21,26 @@ import (
 // deploymentExamples renders every OpenStackDeployment in examples/.
 func deploymentExamples(t *testing.T) map[string][]client.Object {
 	t.Helper()
+	out := map[string][]client.Object{}
+	for file, d := range exampleDeployments(t) {
+		res, err := render.Render(d, render.Options{})
+		if err != nil {
+			t.Fatalf("rendering %s: %v", file, err)
+		}
+		out[file] = res.Objects
+	}
+	return out
+}
+
+// exampleDeployments loads every OpenStackDeployment in examples/, by
+// file name.
+func exampleDeployments(t *testing.T) map[string]*v1.OpenStackDeployment {
+	t.Helper()
 	paths, err := filepath.Glob(filepath.Join("..", "..", "examples", "*.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string][]client.Object{}
+	out := map[string]*v1.OpenStackDeployment{}
 	for _, p := range paths {
 		data, err := os.ReadFile(p)
 		if err != nil {
@@ -37,11 +53,7 @@ func deploymentExamples(t *testing.T) map[string][]client.Object {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := render.Render(d, render.Options{})
-		if err != nil {
-			t.Fatalf("rendering %s: %v", p, err)
-		}
-		out[filepath.Base(p)] = res.Objects
+		out[filepath.Base(p)] = d
 	}
 	if len(out) == 0 {
 		t.Fatal("no OpenStackDeployment in examples/")

@@ -110,6 +110,24 @@ func TestInternalTLSRendered(t *testing.T) {
 	}
 	t.Logf("%d pods, every container with osk's CA", pods)
 
+	// With the node agents in a namespace of their own, the CA's
+	// ConfigMap is there too.
+	apart := load(t, "full")
+	apart.Spec.Features.NodeAgents.Namespace = "openstack-agents"
+	res, err := render.Render(apart, render.Options{Credentials: recorder{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	namespaces := map[string]bool{}
+	for _, o := range res.Objects {
+		if o.GetName() == catalog.InternalCAConfigMap {
+			namespaces[o.GetNamespace()] = true
+		}
+	}
+	if !namespaces["openstack"] || !namespaces["openstack-agents"] {
+		t.Errorf("ConfigMap %s is in %v; want both namespaces", catalog.InternalCAConfigMap, namespaces)
+	}
+
 	off := renderExample(t, "minimal", recorder{})
 	if has(off.Objects, "ConfigMap/"+catalog.InternalCAConfigMap) {
 		t.Error("minimal (TLS off) renders the internal CA")

@@ -121,6 +121,7 @@ func (m *model) podController(w *workload) client.Object {
 	tpl := m.podTemplate(w, l)
 	m.notePods(w, l)
 	meta := m.meta(w.name, l)
+	meta.Namespace = m.podNamespace(w.c)
 	if w.nodeKey != "" {
 		meta.Annotations = map[string]string{AnnotationNodeOverride: w.nodeKey}
 	}
@@ -141,7 +142,8 @@ func (m *model) podController(w *workload) client.Object {
 	case catalog.DaemonSet:
 		return &appsv1.DaemonSet{
 			TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "DaemonSet"}, ObjectMeta: meta,
-			Spec: appsv1.DaemonSetSpec{Selector: sel, Template: tpl},
+			Spec: appsv1.DaemonSetSpec{Selector: sel, Template: tpl,
+				UpdateStrategy: nodeRollout(m.d.Spec.Services[w.s.Name].Components[w.c.Name].MaxUnavailable)},
 		}
 	default:
 		return &appsv1.Deployment{
@@ -149,6 +151,21 @@ func (m *model) podController(w *workload) client.Object {
 			Spec: appsv1.DeploymentSpec{Replicas: &replicas, Selector: sel, Template: tpl},
 		}
 	}
+}
+
+// DefaultMaxUnavailable is how many nodes' pods a DaemonSet's rollout
+// replaces at once unless the spec says otherwise.
+var DefaultMaxUnavailable = intstr.FromString("10%")
+
+// nodeRollout is a DaemonSet's update strategy: rolling, n nodes' pods
+// at a time (DefaultMaxUnavailable when nil).
+func nodeRollout(n *intstr.IntOrString) appsv1.DaemonSetUpdateStrategy {
+	if n == nil {
+		n = &DefaultMaxUnavailable
+	}
+	m := *n
+	return appsv1.DaemonSetUpdateStrategy{Type: appsv1.RollingUpdateDaemonSetStrategyType,
+		RollingUpdate: &appsv1.RollingUpdateDaemonSet{MaxUnavailable: &m}}
 }
 
 // podTemplate renders the pods of a workload.

@@ -2,9 +2,11 @@ package validation
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	apivalidation "k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
@@ -52,7 +54,30 @@ func component(svc *catalog.Service, name string, o v1.ComponentOverride, p *fie
 	if r := o.Resources; r != nil {
 		errs = append(errs, resources(*r, p.Child("resources"))...)
 	}
+	if m := o.MaxUnavailable; m != nil {
+		errs = append(errs, maxUnavailable(c, *m, p.Child("maxUnavailable"))...)
+	}
 	return append(errs, configFiles(svc, o.Config, p.Child("config"))...)
+}
+
+// maxUnavailable checks a rollout's pace: only for components on every
+// labelled node, at least one node, at most every node.
+func maxUnavailable(c *catalog.Component, m intstr.IntOrString, p *field.Path) field.ErrorList {
+	if c.Kind != catalog.DaemonSet {
+		return field.ErrorList{field.Forbidden(p, fmt.Sprintf("%s has replicas, not a pod per node; only components on every labelled node take it", c.Name))}
+	}
+	if m.Type == intstr.Int {
+		if m.IntVal < 1 {
+			return field.ErrorList{field.Invalid(p, m.IntVal, "must be 1 or more")}
+		}
+		return nil
+	}
+	pct, ok := strings.CutSuffix(m.StrVal, "%")
+	n, err := strconv.Atoi(pct)
+	if !ok || err != nil || n < 1 || n > 100 {
+		return field.ErrorList{field.Invalid(p, m.StrVal, "must be a number of nodes or a percentage from 1% to 100%")}
+	}
+	return nil
 }
 
 func resources(r corev1.ResourceRequirements, p *field.Path) field.ErrorList {

@@ -177,6 +177,7 @@ func validateFeatures(s *v1.OpenStackDeploymentSpec, p *field.Path) field.ErrorL
 		errs = append(errs, field.Invalid(p.Child("tempest", "concurrency"), f.Tempest.Concurrency, "must be 0 (one worker per CPU) or more"))
 	}
 	errs = append(errs, validateStackLight(f.StackLight, p.Child("stacklight"))...)
+	errs = append(errs, validateNodeAgents(f.NodeAgents, p.Child("nodeAgents"))...)
 	return append(errs, validateGlanceReplicas(s, p)...)
 }
 

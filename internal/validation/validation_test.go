@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/util/intstr"
+
 	v1 "github.com/oskproject/osk/api/v1alpha1"
 	"github.com/oskproject/osk/internal/defaulting"
 	"github.com/oskproject/osk/internal/validation"
@@ -29,6 +31,8 @@ func TestValidate(t *testing.T) {
 		{"valid", func(*v1.OpenStackDeployment) {}, nil},
 		{"unknown release", func(d *v1.OpenStackDeployment) { d.Spec.OpenStackVersion = "kilo" },
 			[]string{"spec.openstackVersion", "kilo", "caracal"}},
+		{"node agents' namespace not a name", func(d *v1.OpenStackDeployment) { d.Spec.Features.NodeAgents.Namespace = "Agents_NS" },
+			[]string{"spec.features.nodeAgents.namespace", "Agents_NS", "RFC 1123"}},
 		{"unknown preset", func(d *v1.OpenStackDeployment) { d.Spec.Preset = "huge" }, []string{"spec.preset", "huge"}},
 		{"unknown size", func(d *v1.OpenStackDeployment) { d.Spec.Size = "xl" }, []string{"spec.size"}},
 		{"missing domain", func(d *v1.OpenStackDeployment) { d.Spec.PublicDomainName = "" }, []string{"spec.publicDomainName", "Required"}},
@@ -45,6 +49,15 @@ func TestValidate(t *testing.T) {
 		{"replicas of a DaemonSet", func(d *v1.OpenStackDeployment) {
 			d.Spec.Services = map[string]v1.ServiceOverride{"compute": {Components: map[string]v1.ComponentOverride{"compute": {Replicas: ptr[int32](3)}}}}
 		}, []string{"spec.services[compute].components[compute].replicas", "every node"}},
+		{"maxUnavailable of a Deployment", func(d *v1.OpenStackDeployment) {
+			d.Spec.Services = map[string]v1.ServiceOverride{"compute": {Components: map[string]v1.ComponentOverride{"api": {MaxUnavailable: ptr(intstr.FromInt32(2))}}}}
+		}, []string{"spec.services[compute].components[api].maxUnavailable", "pod per node"}},
+		{"maxUnavailable of no node", func(d *v1.OpenStackDeployment) {
+			d.Spec.Services = map[string]v1.ServiceOverride{"compute": {Components: map[string]v1.ComponentOverride{"compute": {MaxUnavailable: ptr(intstr.FromInt32(0))}}}}
+		}, []string{"spec.services[compute].components[compute].maxUnavailable", "1 or more"}},
+		{"maxUnavailable beyond every node", func(d *v1.OpenStackDeployment) {
+			d.Spec.Services = map[string]v1.ServiceOverride{"compute": {Components: map[string]v1.ComponentOverride{"compute": {MaxUnavailable: ptr(intstr.FromString("120%"))}}}}
+		}, []string{"spec.services[compute].components[compute].maxUnavailable", "1% to 100%"}},
 		{"unknown component", func(d *v1.OpenStackDeployment) {
 			d.Spec.Services = map[string]v1.ServiceOverride{"compute": {Components: map[string]v1.ComponentOverride{"apii": {}}}}
 		}, []string{"spec.services[compute].components[apii]", "supported values", "scheduler"}},

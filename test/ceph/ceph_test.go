@@ -42,7 +42,7 @@ func TestOpenStackOnCeph(t *testing.T) {
 	c := cloudtest.New(t, "testdata/zed-ceph.yaml", osk)
 	rook := newRookStandIn(t, cl, c.Local)
 	rook.secrets[gatewayUserSecret] = gatewayUser(t, c)
-	rook.apply(loadRook(t, "testdata/rook.yaml"))
+	rook.apply(rendered(t))
 	data, problems := ceph.Assemble(rook.published)
 	if len(problems) > 0 {
 		t.Fatalf("assembling the Ceph Secret: %s", strings.Join(problems, "; "))

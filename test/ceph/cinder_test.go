@@ -37,19 +37,26 @@ func startCinder(t *testing.T, c *cloudtest.Cloud) *gophercloud.ServiceClient {
 	c.Wrap = inPodDirs(c)
 	c.StartEtcd()
 	c.StartAPI(cinderAPI)
-	for _, d := range cinderDaemons {
-		c.Start("Deployment/"+d, nil)
-	}
 	bs, err := openstack.NewBlockStorageV3(c.Admin(), internal)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Logs["cinder-volume"].WaitUntil(t, 3*time.Minute, func() error { return servicesUp(t, bs) })
+	// The scheduler first, as in a running cloud: cinder-backup announces
+	// itself to the schedulers once when it starts (then every 60 s), and
+	// a scheduler not yet listening would not know it for a minute.
+	scheduler, others := cinderDaemons[:1], cinderDaemons[1:]
+	c.Start("Deployment/"+scheduler[0], nil)
+	c.Logs[scheduler[0]].WaitUntil(t, 3*time.Minute, func() error { return servicesUp(t, bs, scheduler) })
+	for _, d := range others {
+		c.Start("Deployment/"+d, nil)
+	}
+	c.Logs["cinder-volume"].WaitUntil(t, 3*time.Minute, func() error { return servicesUp(t, bs, cinderDaemons) })
 	return bs
 }
 
-// servicesUp says which of cinder's services are not (yet) listed up.
-func servicesUp(t *testing.T, bs *gophercloud.ServiceClient) error {
+// servicesUp says which of the named cinder services are not (yet)
+// listed up.
+func servicesUp(t *testing.T, bs *gophercloud.ServiceClient, names []string) error {
 	page, err := services.List(bs, nil).AllPages(t.Context())
 	if err != nil {
 		return err
@@ -63,7 +70,7 @@ func servicesUp(t *testing.T, bs *gophercloud.ServiceClient) error {
 		up[s.Binary] = up[s.Binary] || (s.State == "up" && s.Status == "enabled")
 	}
 	var down []string
-	for _, d := range cinderDaemons {
+	for _, d := range names {
 		if !up[d] {
 			down = append(down, d)
 		}
@@ -133,37 +140,58 @@ func volumeFromImage(t *testing.T, bs *gophercloud.ServiceClient, cl *cephtest.C
 // backup.
 func backupVolume(t *testing.T, bs *gophercloud.ServiceClient, cl *cephtest.Cluster, volumeID string) {
 	t.Helper()
-	b, err := backups.Create(t.Context(), bs, backups.CreateOpts{VolumeID: volumeID, Name: "first"}).Extract()
-	if err != nil {
-		t.Fatalf("backing the volume up: %v", err)
-	}
-	waitStatus(t, func() (string, error) {
-		got, err := backups.Get(t.Context(), bs, b.ID).Extract()
+	// cinder-backup sets its driver up after it has announced itself to
+	// the schedulers, as not yet working, and announces the change only
+	// with its next report (every 10 s as osk sets it, 60 s by default):
+	// until then a scheduler refuses backups ("Service not found for
+	// creating backup."). Like a user, retry those, for two minutes at
+	// most.
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		b, err := backups.Create(t.Context(), bs, backups.CreateOpts{VolumeID: volumeID, Name: "first"}).Extract()
 		if err != nil {
-			return "", err
+			t.Fatalf("backing the volume up: %v", err)
 		}
-		return got.Status, nil
-	}, "available")
+		var got *backups.Backup
+		waitStatus(t, func() (string, error) {
+			got, err = backups.Get(t.Context(), bs, b.ID).Extract()
+			if err != nil {
+				return "", err
+			}
+			return got.Status, nil
+		}, "available", "error")
+		if got.Status == "available" {
+			break
+		}
+		if !strings.Contains(got.FailReason, "Service not found") || time.Now().After(deadline) {
+			t.Fatalf("backup %s: status %s: %s", b.ID, got.Status, got.FailReason)
+		}
+		t.Logf("backup %s refused (%s); retrying in 5 s", b.ID, got.FailReason)
+		if err := backups.Delete(t.Context(), bs, b.ID).ExtractErr(); err != nil {
+			t.Fatalf("deleting the refused backup: %v", err)
+		}
+		time.Sleep(5 * time.Second)
+	}
 	images := strings.Fields(cl.Run("rbd", "ls", "-p", "backup"))
 	if !slices.ContainsFunc(images, func(name string) bool { return strings.Contains(name, volumeID) }) {
 		t.Errorf("rbd ls backup: %q holds nothing of volume %s", images, volumeID)
 	}
 }
 
-// waitStatus waits until status reports want, failing on an error state
-// or after five minutes.
-func waitStatus(t *testing.T, status func() (string, error), want string) {
+// waitStatus waits until status reports one of want (the first by
+// default), failing on another error state or after five minutes.
+func waitStatus(t *testing.T, status func() (string, error), want ...string) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Minute)
 	for {
 		got, err := status()
 		switch {
-		case err == nil && got == want:
+		case err == nil && slices.Contains(want, got):
 			return
 		case err == nil && strings.HasPrefix(got, "error"):
-			t.Fatalf("status %s, want %s", got, want)
+			t.Fatalf("status %s, want %s", got, want[0])
 		case time.Now().After(deadline):
-			t.Fatalf("status %q (%v) after 5 minutes, want %s", got, err, want)
+			t.Fatalf("status %q (%v) after 5 minutes, want %s", got, err, want[0])
 		}
 		time.Sleep(2 * time.Second)
 	}

@@ -11,11 +11,13 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
 
+	v1 "github.com/oskproject/osk/api/v1alpha1"
 	"github.com/oskproject/osk/internal/ceph"
 	"github.com/oskproject/osk/internal/testing/cephtest"
 	"github.com/oskproject/osk/internal/testing/proctest"
+	"github.com/oskproject/osk/internal/validation"
 )
 
 // rookStandIn stands in for Rook on the bed. Rook runs Ceph in containers,
@@ -43,28 +45,33 @@ func newRookStandIn(t *testing.T, c *cephtest.Cluster, local func(string) string
 		published: ceph.Published{ClientSecrets: map[string]*corev1.Secret{}}}
 }
 
-// loadRook reads the Rook objects of a file of several documents.
-func loadRook(t *testing.T, path string) []*unstructured.Unstructured {
+// rendered is what osk's Ceph controller renders for the bed's
+// CephDeployment (testdata/ceph.yaml), validated as the webhook would:
+// the Rook objects the stand-in acts on.
+func rendered(t *testing.T) []*unstructured.Unstructured {
 	t.Helper()
-	f, err := os.Open(path)
+	data, err := os.ReadFile(filepath.Join("testdata", "ceph.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	var out []*unstructured.Unstructured
-	dec := utilyaml.NewYAMLOrJSONDecoder(f, 4096)
-	for {
-		u := &unstructured.Unstructured{}
-		if err := dec.Decode(&u.Object); err != nil {
-			if err.Error() == "EOF" {
-				return out
-			}
-			t.Fatalf("%s: %v", path, err)
-		}
-		if len(u.Object) > 0 {
-			out = append(out, u)
-		}
+	d := &v1.CephDeployment{}
+	if err := yaml.UnmarshalStrict(data, d); err != nil {
+		t.Fatalf("testdata/ceph.yaml: %v", err)
 	}
+	if errs := validation.ValidateCephDeployment(d); len(errs) > 0 {
+		t.Fatalf("testdata/ceph.yaml: %v", errs.ToAggregate())
+	}
+	// The bed is one node, with the name the CephDeployment gives it.
+	bed := corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "bed"}}
+	matched, err := ceph.MatchNodes(d.Spec.Nodes, []corev1.Node{bed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := ceph.Render(d, matched)
+	if err != nil {
+		t.Fatalf("rendering testdata/ceph.yaml: %v", err)
+	}
+	return objs
 }
 
 // apply reconciles each object as Rook would, in order.
@@ -103,14 +110,25 @@ func (r *rookStandIn) cephCluster(o *unstructured.Unstructured) {
 	}
 }
 
-// blockPool creates the pool, replicated as the spec says, for RBD.
+// blockPool creates the pool as Rook does: a CRUSH rule that places
+// copies apart by the spec's failure domain (and on its device class),
+// the pool replicated as the spec says on that rule, initialised for RBD.
+// The bed's pools are replicated; the stand-in refuses others.
 func (r *rookStandIn) blockPool(o *unstructured.Unstructured) {
-	size, _, _ := unstructured.NestedInt64(o.Object, "spec", "replicated", "size")
-	name := o.GetName()
-	if size == 0 {
-		size = 3
+	size, ok, _ := unstructured.NestedInt64(o.Object, "spec", "replicated", "size")
+	if !ok {
+		r.t.Fatalf("CephBlockPool %s: the stand-in creates replicated pools only", o.GetName())
 	}
-	r.cluster.Ceph("osd", "pool", "create", name, "8", "8", "replicated", "--size", strconv.FormatInt(size, 10))
+	domain, _, _ := unstructured.NestedString(o.Object, "spec", "failureDomain")
+	class, _, _ := unstructured.NestedString(o.Object, "spec", "deviceClass")
+	name := o.GetName()
+	rule := name + "_" + domain
+	args := []string{"osd", "crush", "rule", "create-replicated", rule, "default", domain}
+	if class != "" {
+		args = append(args, class)
+	}
+	r.cluster.Ceph(args...)
+	r.cluster.Ceph("osd", "pool", "create", name, "8", "8", "replicated", rule, "--size", strconv.FormatInt(size, 10))
 	r.cluster.Run("rbd", "pool", "init", name)
 	ready(o)
 	r.published.Pools = append(r.published.Pools, o)

@@ -27,7 +27,7 @@ import (
 )
 
 const (
-	// objectStore is the CephObjectStore of testdata/rook.yaml.
+	// objectStore is the CephObjectStore of testdata/ceph.yaml.
 	objectStore = "openstack-store"
 	// gatewayUserSecret is the Secret it names for its Keystone user.
 	gatewayUserSecret = "openstack-store-keystone"

@@ -21,16 +21,31 @@ import (
 // once by TestMain.
 var oskBinary string
 
-func TestMain(m *testing.M) { cloudtest.Main(m, &oskBinary) }
+func TestMain(m *testing.M) {
+	// About twenty Python services start one after the other, the agents
+	// last: on a loaded machine an agent may take minutes to report in.
+	cloudtest.ReadyTimeout = 6 * time.Minute
+	cloudtest.Main(m, &oskBinary)
+}
 
 // bed is testdata/zed.yaml run by cloudtest, on this one machine.
-type bed struct{ *cloudtest.Cloud }
+type bed struct {
+	*cloudtest.Cloud
+	// externalNS is the network namespace at the far end of the
+	// external network's interface, which holds its gateway.
+	externalNS string
+	// server is the server the boot step made, for the delete step.
+	server *server
+}
 
 // TestComputePath brings up the APIs, then nova's control plane, Open
 // vSwitch with Neutron's agents, and libvirt with nova-compute, each from
 // osk's rendered workload, and checks that each reports in: the compute
 // services up, the network agents alive, the hypervisor listed and its
-// resource provider in placement with inventory.
+// resource provider in placement with inventory. Then a user boots a
+// real guest, which gets its address from Neutron's DHCP agent and reads
+// its metadata through Neutron's proxy from nova's metadata API, and
+// deletes it.
 func TestComputePath(t *testing.T) {
 	need(t)
 	start := time.Now()
@@ -47,14 +62,15 @@ func TestComputePath(t *testing.T) {
 		{"nova's control plane: metadata API, scheduler and conductor up", b.novaControlPlane},
 		{"open vswitch and neutron's agents alive", b.networkNode},
 		{"libvirt and nova-compute: the hypervisor in nova and placement", b.computeNode},
+		{"a user's server boots, gets its address by DHCP and reads its metadata", b.bootServer},
+		{"deleting the server frees its port and its allocation", b.deleteServer},
 	}
 	for _, s := range steps {
 		if !t.Run(s.name, func(t *testing.T) { b.T = t; s.run(t) }) {
 			t.Fatalf("%s failed; the steps after it were not tried", s.name)
 		}
 	}
-	t.Logf("the compute path is up after %s", time.Since(start).Round(time.Second))
-	logMemory(t, filepath.Dir(b.Root))
+	t.Logf("the compute path and its guest took %s", time.Since(start).Round(time.Second))
 }
 
 // need fails the test, naming the Debian packages, when a program of the
@@ -70,6 +86,9 @@ func need(t *testing.T) {
 		"neutron-openvswitch-agent": {"neutron-openvswitch-agent"}, "neutron-dhcp-agent": {"neutron-dhcp-agent"},
 		"neutron-l3-agent": {"neutron-l3-agent"}, "neutron-metadata-agent": {"neutron-metadata-agent"},
 		"sudo": {"sudo"}, "iproute2": {"ip"}, "util-linux": {"unshare"},
+		// The DHCP and L3 agents turn offloads off on their veths on
+		// the userspace datapath (ovs_use_veth).
+		"ethtool": {"ethtool"},
 	} {
 		proctest.Need(t, pkg, programs...)
 	}
@@ -79,15 +98,17 @@ func need(t *testing.T) {
 // pair of the test's and starts the infrastructure.
 func newBed(t *testing.T) *bed {
 	t.Helper()
-	b := &bed{cloudtest.New(t, filepath.Join("testdata", "zed.yaml"), oskBinary)}
+	b := &bed{Cloud: cloudtest.New(t, filepath.Join("testdata", "zed.yaml"), oskBinary)}
+	reapLeftovers(t, b.Root)
 	b.Wrap = b.inMountNamespace
-	b.D.Spec.Features.Neutron.ExternalNetworks[0].Interface = externalInterface(t)
+	b.D.Spec.Features.Neutron.ExternalNetworks[0].Interface, b.externalNS = externalInterface(t)
 	b.Render()
 	return b
 }
 
 // logMemory logs the resident memory of the bed's processes: those whose
-// command line names the test's directories.
+// command line names the test's directories (the guests' QEMU among
+// them: their files are nova-compute's, under the bed's directory).
 func logMemory(t *testing.T, dir string) {
 	t.Helper()
 	pids, err := filepath.Glob("/proc/[0-9]*")

@@ -27,8 +27,9 @@ const externalGateway = "203.0.113.1/24"
 // externalInterface makes the test's link to the external network: a
 // veth pair whose far end, in a network namespace of the test's, holds
 // the floating network's gateway address. It returns the near end's
-// name, which the OVS agent plugs into the external network's bridge.
-func externalInterface(t *testing.T) string {
+// name, which the OVS agent plugs into the external network's bridge,
+// and the namespace's.
+func externalInterface(t *testing.T) (string, string) {
 	t.Helper()
 	id := fmt.Sprintf("%04x", rand.IntN(1<<16))
 	near, far, ns := "osk"+id+"x0", "osk"+id+"x1", "osk-ext-"+id
@@ -47,7 +48,7 @@ func externalInterface(t *testing.T) string {
 			t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 	}
-	return near
+	return near, ns
 }
 
 // networkNode starts Open vSwitch (ovsdb-server, then ovs-vswitchd on

@@ -25,6 +25,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/oskproject/osk/internal/monitoring"
 	"github.com/oskproject/osk/internal/render"
@@ -44,8 +45,14 @@ type shipper struct {
 // from the rendered DaemonSet, with the same paths changed.
 func renderedShipper(t *testing.T, c *cloudtest.Cloud, pods, opensearch string) *shipper {
 	t.Helper()
-	cm, ok := c.ByName["ConfigMap/"+render.LogShipper].(*corev1.ConfigMap)
-	ds, ok2 := c.ByName["DaemonSet/"+render.LogShipper+"-control-plane"].(*appsv1.DaemonSet)
+	return shipperFrom(t, c.ByName, pods, opensearch)
+}
+
+// shipperFrom is renderedShipper from rendered objects by "Kind/name".
+func shipperFrom(t *testing.T, byName map[string]client.Object, pods, opensearch string) *shipper {
+	t.Helper()
+	cm, ok := byName["ConfigMap/"+render.LogShipper].(*corev1.ConfigMap)
+	ds, ok2 := byName["DaemonSet/"+render.LogShipper+"-control-plane"].(*appsv1.DaemonSet)
 	if !ok || !ok2 {
 		t.Fatalf("osk renders no log shipper (ConfigMap %v, DaemonSet %v): features.stacklight.logs off?", ok, ok2)
 	}

@@ -76,7 +76,9 @@ func TestMain(m *testing.M) {
 // the API server, logged by verb and resource); one added compute node:
 // s-node-covered (from the node Ready to every DaemonSet's pod on it
 // ready), writes-node-added and passes-node-added; one removed node:
-// s-node-removed (until every DaemonSet counts it out), writes-node-removed.
+// s-node-removed (until every DaemonSet counts it out), writes-node-removed;
+// the upgrade from caracal to epoxy: s-upgrade, cpu-s-upgrade,
+// passes-upgrade, writes-upgrade and operator-%-upgrade.
 func BenchmarkScaleCompute(b *testing.B) {
 	env := sandboxtest.Get(b)
 	env.InstallCRDs(b)
@@ -87,6 +89,7 @@ func BenchmarkScaleCompute(b *testing.B) {
 		r.idlePass()
 		r.addNode()
 		r.removeNode()
+		r.upgrade()
 		b.ReportMetric(float64(r.p.PeakRSS(b))/1024, "peak-RSS-MiB")
 		r.heap()
 		b.Logf("%d compute nodes: figures above; the operator's log: %s", computes(), r.p.Log)
@@ -125,23 +128,52 @@ func (r *run) deploy(osk string) {
 		b.Fatal(err)
 	}
 	r.d = d
+	r.waitApplied(start, "caracal")
+	b.ReportMetric(time.Since(start).Seconds(), "s-to-APPLIED")
+	b.ReportMetric(r.p.CPU(b).Seconds(), "cpu-s-to-APPLIED")
+}
+
+// waitApplied waits until the deployment is APPLIED at release, logging
+// its progress and, while it waits, what each service waits for.
+func (r *run) waitApplied(start time.Time, release string) {
+	b := r.b
 	var last string
-	sandboxtest.Eventually(b, applyTimeout, "compute to be APPLIED", func(ctx context.Context) error {
+	sandboxtest.Eventually(b, applyTimeout, "compute to be APPLIED at "+release, func(ctx context.Context) error {
 		got := &v1.OpenStackDeployment{}
-		if err := r.c.Get(ctx, client.ObjectKeyFromObject(d), got); err != nil {
+		if err := r.c.Get(ctx, client.ObjectKeyFromObject(r.d), got); err != nil {
 			return err
 		}
 		if progress := got.Status.Progress; progress != last {
 			b.Logf("%4.0f s: progress %s", time.Since(start).Seconds(), progress)
 			last = progress
 		}
-		if got.Status.ObservedGeneration != got.Generation || got.Status.State != v1.StateApplied {
-			return fmt.Errorf("state %q, progress %s, waiting: %s", got.Status.State, got.Status.Progress, waiting(got))
+		if got.Status.ObservedGeneration != got.Generation || got.Status.State != v1.StateApplied || got.Status.DeployedVersion != release {
+			return fmt.Errorf("state %q at %q, progress %s, waiting: %s", got.Status.State, got.Status.DeployedVersion, got.Status.Progress, waiting(got))
 		}
 		return nil
 	})
-	b.ReportMetric(time.Since(start).Seconds(), "s-to-APPLIED")
-	b.ReportMetric(r.p.CPU(b).Seconds(), "cpu-s-to-APPLIED")
+}
+
+// upgrade takes the deployment from caracal to epoxy and measures the
+// upgrade's wall time, the operator's CPU and passes over it, and the
+// operator's share (its passes' summed duration over the wall time).
+func (r *run) upgrade() {
+	b := r.b
+	before := operatortest.ScrapeSeries(b, r.metrics)
+	cpu := r.p.CPU(b)
+	start := time.Now()
+	patch := client.RawPatch("application/merge-patch+json", []byte(`{"spec":{"openstackVersion":"epoxy"}}`))
+	if err := r.c.Patch(b.Context(), r.d, patch); err != nil {
+		b.Fatal(err)
+	}
+	r.waitApplied(start, "epoxy")
+	wall := time.Since(start).Seconds()
+	after := operatortest.ScrapeSeries(b, r.metrics)
+	b.ReportMetric(wall, "s-upgrade")
+	b.ReportMetric((r.p.CPU(b) - cpu).Seconds(), "cpu-s-upgrade")
+	b.ReportMetric(sum(after, "osk_reconcile_pass_seconds_count")-sum(before, "osk_reconcile_pass_seconds_count"), "passes-upgrade")
+	b.ReportMetric(100*(sum(after, "osk_reconcile_pass_seconds_sum")-sum(before, "osk_reconcile_pass_seconds_sum"))/wall, "operator-%-upgrade")
+	b.ReportMetric(sum(after, "osk_api_writes_total")-sum(before, "osk_api_writes_total"), "writes-upgrade")
 }
 
 // idlePass starts one pass with nothing to change and measures it.

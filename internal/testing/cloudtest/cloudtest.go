@@ -593,6 +593,10 @@ func (c *Cloud) orderedJobs(service string, upgrade bool) (before, after []strin
 	return before, after
 }
 
+// ReadyTimeout bounds how long Start waits for a workload to be ready. A
+// bed of many Python services on a loaded machine may raise it.
+var ReadyTimeout = 3 * time.Minute
+
 // StartDeployment runs a rendered Deployment's container and waits until
 // ready (its port answering).
 func (c *Cloud) StartDeployment(name string, port int, ready func() error) {
@@ -633,7 +637,7 @@ func (c *Cloud) StartContainer(object, container string, ready func() error) *pr
 	proc := proctest.Start(c.Top, c.Root, strings.ReplaceAll(log, "/", "-"), cmd)
 	c.Logs[log] = proc
 	if ready != nil {
-		proc.WaitUntil(c.T, 3*time.Minute, ready)
+		proc.WaitUntil(c.T, ReadyTimeout, ready)
 	}
 	c.T.Logf("%s %s: started", kind, log)
 	return proc
