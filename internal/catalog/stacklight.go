@@ -6,7 +6,8 @@ import (
 )
 
 // StackLight's OpenStack exporter, osk exporter: a Deployment of the osk
-// image with its own Keystone user, which holds the reader role only. It
+// image with its own Keystone user, which holds the reader role and the
+// monitoring role (MonitoringRole) only. It
 // reads the catalog's endpoints and the services' states; from the
 // Kubernetes API, the metadata of the deployment's credential Secrets and
 // the OpenStackDeployment's state.
@@ -15,7 +16,8 @@ const (
 	ExporterPort int32 = 9180
 	// ExporterUser is the exporter's Keystone user.
 	ExporterUser = "stacklight"
-	// ExporterRole is its only role, in the service project.
+	// ExporterRole is its read-only role, in the service project; it
+	// holds MonitoringRole there too.
 	ExporterRole = "reader"
 )
 
@@ -27,7 +29,7 @@ func stacklight() *Service {
 		Infrastructure: true,
 		DependsOn:      []string{"identity"},
 		Image:          "osk",
-		Keystone:       &Keystone{User: true, UserRoles: []string{ExporterRole}},
+		Keystone:       &Keystone{User: true, UserRoles: []string{ExporterRole, MonitoringRole}},
 		Enabled:        StackLightEnabled,
 		Components: []Component{{
 			Name:    "exporter",
