@@ -76,15 +76,27 @@ func withMonitoringPolicies(services []*Service) {
 			if s.Name != p.Service || !ok {
 				continue
 			}
+			dir := "/etc/" + s.Project
+			when := func(ctx *Context) bool {
+				_, known := p.Rules[ctx.Release]
+				return StackLightEnabled(ctx) && known
+			}
 			s.Config = append(s.Config, ConfigFile{
-				Name: MonitoringPolicyFile, Dir: "/etc/" + s.Project, Format: FormatRaw,
+				Name: MonitoringPolicyFile, Dir: dir, Format: FormatRaw, When: when,
 				Generate: func(ctx *Context) []byte { return policyFile(p.Rules[ctx.Release]) },
-				When: func(ctx *Context) bool {
-					_, known := p.Rules[ctx.Release]
-					return StackLightEnabled(ctx) && known
-				},
 			})
 			c.Reads = append(c.Reads, MonitoringPolicyFile)
+			// Some services' policy_file default is still policy.json
+			// (placement's, on Zed): the main file names it.
+			features := s.Features
+			s.Features = func(ctx *Context, f Files) {
+				if features != nil {
+					features(ctx, f)
+				}
+				if when(ctx) {
+					f.Set(s.Project+".conf", "oslo_policy", "policy_file", dir+"/"+MonitoringPolicyFile)
+				}
+			}
 		}
 	}
 }
