@@ -96,3 +96,22 @@ const (
 	// IngressMetricsPort is where ingress-nginx serves /metrics and /healthz.
 	IngressMetricsPort int32 = 10254
 )
+
+// LibvirtExporterPort is where the libvirt exporter beside each libvirtd
+// serves (the node's network: libvirtd's pod is the host's).
+const LibvirtExporterPort int32 = 9177
+
+// libvirtExporter is StackLight's exporter beside each libvirtd: it
+// reads libvirt through its read-only socket (the socket directory
+// mounted read-only, nothing else of the pod), as nobody, and adds Nova's
+// metadata of each domain (instance name, flavor, project) to its series.
+var libvirtExporter = Container{
+	Name:  "exporter",
+	Image: "libvirt-exporter",
+	Command: []string{"/opt/libvirt-exporter", fmt.Sprintf("--web.listen-address=0.0.0.0:%d", LibvirtExporterPort),
+		"--libvirt.uri=qemu:///system?socket=/run/libvirt/libvirt-sock-ro", "--libvirt.export-nova-metadata"},
+	Ports:           []Port{{Name: MetricsPort, Port: LibvirtExporterPort}},
+	Isolated:        true,
+	ReadOnlyVolumes: []string{"libvirt-run"},
+	When:            StackLightEnabled,
+}

@@ -98,9 +98,11 @@ func TestExporterAPIDown(t *testing.T) {
 		return err
 	})
 	logSeries(t, prom, ns)
+	services := time.Now()
 	startNovaServices(t, c)
 	checkServiceSeries(t, prom, ns)
 	checkWriteRefused(t, c)
+	t.Logf("nova's services started and their series checked in %s", time.Since(services).Round(time.Second))
 
 	glance := c.Logs["glance-api"]
 	stopped := time.Now()
