@@ -12,6 +12,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/services"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/agents"
 	appsv1 "k8s.io/api/apps/v1"
 
 	"github.com/oskproject/osk/internal/catalog"
@@ -25,7 +26,9 @@ var internal = gophercloud.EndpointOpts{Availability: gophercloud.AvailabilityIn
 
 // startNovaServices starts nova-scheduler and nova-conductor as their
 // rendered Deployments run them, and nova-compute with nova's fake virt
-// driver (startFakeCompute), each until nova lists it up.
+// driver (startFakeCompute), each until nova lists it up; and neutron's
+// metadata agent as its DaemonSet runs it (the one agent that needs no
+// Open vSwitch), until neutron lists it alive.
 func startNovaServices(t *testing.T, c *cloudtest.Cloud) {
 	t.Helper()
 	start := time.Now()
@@ -33,6 +36,32 @@ func startNovaServices(t *testing.T, c *cloudtest.Cloud) {
 	c.Start("Deployment/nova-conductor", serviceUp(t, c, "nova-conductor"))
 	startFakeCompute(t, c)
 	t.Logf("nova-scheduler, nova-conductor and nova-compute (fake driver) up after %s", time.Since(start).Round(time.Second))
+	c.Start("DaemonSet/neutron-metadata-agent", agentAlive(t, c, "neutron-metadata-agent"))
+}
+
+// agentAlive is ready when neutron lists an agent of a binary alive.
+func agentAlive(t *testing.T, c *cloudtest.Cloud, binary string) func() error {
+	t.Helper()
+	nc, err := openstack.NewNetworkV2(c.Admin(), internal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func() error {
+		page, err := agents.List(nc, agents.ListOpts{Binary: binary}).AllPages(t.Context())
+		if err != nil {
+			return err
+		}
+		all, err := agents.ExtractAgents(page)
+		if err != nil {
+			return err
+		}
+		for _, a := range all {
+			if a.Alive {
+				return nil
+			}
+		}
+		return fmt.Errorf("no %s alive among %d", binary, len(all))
+	}
 }
 
 // fakeComputeHost is the host the fake-driver nova-compute reports.
@@ -97,8 +126,8 @@ func serviceUp(t *testing.T, c *cloudtest.Cloud, binary string) func() error {
 
 // checkServiceSeries waits until the exporter, as its own user, reports
 // every service read: the collector succeeds, nova's conductor, scheduler
-// and compute are up, the hypervisor is up, and placement's capacity of
-// the fake node is there.
+// and compute and neutron's metadata agent are up, the hypervisor is up,
+// and placement's capacity of the fake node is there.
 func checkServiceSeries(t *testing.T, prom *monitoringtest.Prometheus, ns string) {
 	t.Helper()
 	sel := fmt.Sprintf(`namespace=%q,osk_target="openstack-exporter"`, ns)
@@ -107,6 +136,7 @@ func checkServiceSeries(t *testing.T, prom *monitoringtest.Prometheus, ns string
 		{"nova-conductor up", fmt.Sprintf(`osk_openstack_agent_up{%s,service="compute",binary="nova-conductor"} == 1`, sel)},
 		{"nova-scheduler up", fmt.Sprintf(`osk_openstack_agent_up{%s,service="compute",binary="nova-scheduler"} == 1`, sel)},
 		{"nova-compute up", fmt.Sprintf(`osk_openstack_agent_up{%s,service="compute",binary="nova-compute",host=%q} == 1`, sel, fakeComputeHost)},
+		{"neutron's metadata agent up", fmt.Sprintf(`osk_openstack_agent_up{%s,service="network",binary="neutron-metadata-agent"} == 1`, sel)},
 		{"the hypervisor up", fmt.Sprintf(`osk_openstack_hypervisor_up{%s} == 1`, sel)},
 		{"placement's VCPU capacity", fmt.Sprintf(`osk_openstack_placement_capacity{%s,resource_class="VCPU"} > 0`, sel)},
 		{"placement's memory used", fmt.Sprintf(`osk_openstack_placement_used{%s,resource_class="MEMORY_MB"} >= 0`, sel)},
