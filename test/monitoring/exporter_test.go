@@ -26,17 +26,18 @@ const exporterObject = "Deployment/stacklight-exporter"
 
 // TestExporterAPIDown: keystone, placement, glance, neutron-server and
 // nova-api run from osk's files (cloudtest), with nova-scheduler and
-// nova-conductor as their Deployments run them and a nova-compute on
-// nova's fake virt driver; the exporter's Keystone user is registered by
-// its rendered job with the reader and monitoring roles only, and the
-// rendered osk exporter (the built binary) watches them, scraped by
-// Prometheus as its rendered PodMonitor says, with osk's rules. Every
-// internal endpoint is up; through osk's policy files the exporter reads
-// nova's services and hypervisors and placement's capacity, and its user
-// is still refused disabling a service. Stopping glance-api fires
-// OpenStackAPIDown for glance at the Alertmanager webhook, and starting it
-// again resolves it; stopping nova-conductor at the same time makes the
-// exporter report it down and NovaControlServiceDown pending.
+// nova-conductor as their Deployments run them, a nova-compute on nova's
+// fake virt driver and neutron's metadata agent; the exporter's Keystone
+// user is registered by its rendered job with the reader and monitoring
+// roles only, and the rendered osk exporter (the built binary) watches
+// them, scraped by Prometheus as its rendered PodMonitor says, with osk's
+// rules. Every internal endpoint is up; through osk's policy files the
+// exporter reads nova's services and hypervisors, neutron's agents and
+// placement's capacity, and its user is still refused disabling a
+// service. Stopping glance-api fires OpenStackAPIDown for glance at the
+// Alertmanager webhook, and starting it again resolves it; stopping
+// nova-conductor at the same time makes the exporter report it down and
+// NovaControlServiceDown pending.
 func TestExporterAPIDown(t *testing.T) {
 	for _, pkg := range [][2]string{{"keystone", "keystone-manage"}, {"placement-api", "placement-manage"}, {"glance-api", "glance-manage"},
 		{"neutron-server", "neutron-db-manage"}, {"nova-api", "nova-manage"}, {"uwsgi-plugin-python3", "uwsgi"}} {
