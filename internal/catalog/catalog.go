@@ -452,6 +452,10 @@ type Container struct {
 	// Isolated sidecars mount none of the component's files and volumes
 	// (an exporter reaches its server over loopback).
 	Isolated bool
+	// ReadOnlyVolumes are the component's volumes, by name, that an
+	// Isolated sidecar mounts read-only (libvirt's exporter: the socket
+	// directory).
+	ReadOnlyVolumes []string
 }
 
 // Port is a port a component listens on.

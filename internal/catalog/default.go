@@ -21,6 +21,7 @@ func Default() *Catalog {
 			dns(), loadBalancer(), keyManager(), orchestration(), objectStorage(), instanceHA(), tempest(),
 		}
 		services = append(services, telemetry()...)
+		withMonitoringPolicies(services)
 		c, err := New(services...)
 		if err != nil {
 			panic(err) // a programming error in the catalog's own data

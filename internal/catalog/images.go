@@ -32,6 +32,10 @@ var infraImages = map[string]string{
 	"pause":       "registry.k8s.io/pause:3.10",
 	// StackLight's exporters.
 	"mysqld-exporter": "quay.io/prometheus/mysqld-exporter:v0.15.1",
+	// Kolla's libvirt exporter image (/opt/libvirt-exporter): a build of
+	// an exporter of Kumina's line, whose 0.2.0 Debian packages and the
+	// bed runs in its place; the image itself is not run here.
+	"libvirt-exporter": "quay.io/openstack.kolla/prometheus-libvirt-exporter:2024.1-ubuntu-jammy",
 	// StackLight's log shipper: the syslog-ng project's image of the
 	// version Debian bookworm ships (3.38.1), which the bed runs.
 	"syslog-ng": "docker.io/balabit/syslog-ng:3.38.1",

@@ -477,6 +477,9 @@ func libvirt() *Service {
 				"listen_tls": "1", "listen_tcp": "0", "auth_tls": `"none"`, "auth_unix_rw": `"none"`,
 				"tls_allowed_dn_list": `["CN=` + LibvirtClientName + `"]`,
 				"unix_sock_group":     `"root"`, "log_outputs": `"1:stderr"`, "log_level": "3",
+				// The read-only socket (the exporter's) asks no polkit,
+				// which the container has not.
+				"auth_unix_ro": `"none"`,
 			}}},
 			{Name: "qemu.conf", Dir: "/etc/libvirt", Format: FormatFlat, Defaults: v1.OsloFile{"": {
 				"stdio_handler": `"file"`, "user": `"nova"`, "group": `"kvm"`,
@@ -510,7 +513,8 @@ func libvirt() *Service {
 			// libvirtd plugs each instance's tap into the host's Open
 			// vSwitch bridge itself (ovs-vsctl on the bridge os-vif
 			// names), through the host's ovsdb socket.
-			Volumes: append(append([]Volume(nil), computeHostVolumes...), withWhen(ovsRunVolume, openvswitchRuns)),
+			Volumes:  append(append([]Volume(nil), computeHostVolumes...), withWhen(ovsRunVolume, openvswitchRuns)),
+			Sidecars: []Container{libvirtExporter},
 		}},
 	}
 }

@@ -101,6 +101,9 @@ var infraRuntimes = map[string]Runtime{
 	"powerdns": {UID: 953, GID: 953, Writable: []string{"/tmp", "/var/run/pdns"}},
 	// Prometheus's exporter images run as nobody and write nothing.
 	"mysqld-exporter": {UID: 65534, GID: 65534},
+	// The libvirt exporter needs no user of its own: libvirt's read-only
+	// socket admits everyone, and it writes nothing.
+	"libvirt-exporter": {UID: 65534, GID: 65534},
 	// syslog-ng's image runs as root (see render's log shipper for why);
 	// it writes its pid file and control socket to /tmp.
 	"syslog-ng": {Writable: []string{"/tmp"}},

@@ -6,7 +6,8 @@ import (
 )
 
 // StackLight's OpenStack exporter, osk exporter: a Deployment of the osk
-// image with its own Keystone user, which holds the reader role only. It
+// image with its own Keystone user, which holds the reader role and the
+// monitoring role (MonitoringRole) only. It
 // reads the catalog's endpoints and the services' states; from the
 // Kubernetes API, the metadata of the deployment's credential Secrets and
 // the OpenStackDeployment's state.
@@ -15,7 +16,8 @@ const (
 	ExporterPort int32 = 9180
 	// ExporterUser is the exporter's Keystone user.
 	ExporterUser = "stacklight"
-	// ExporterRole is its only role, in the service project.
+	// ExporterRole is its read-only role, in the service project; it
+	// holds MonitoringRole there too.
 	ExporterRole = "reader"
 )
 
@@ -27,7 +29,7 @@ func stacklight() *Service {
 		Infrastructure: true,
 		DependsOn:      []string{"identity"},
 		Image:          "osk",
-		Keystone:       &Keystone{User: true, UserRoles: []string{ExporterRole}},
+		Keystone:       &Keystone{User: true, UserRoles: []string{ExporterRole, MonitoringRole}},
 		Enabled:        StackLightEnabled,
 		Components: []Component{{
 			Name:    "exporter",
@@ -94,3 +96,22 @@ const (
 	// IngressMetricsPort is where ingress-nginx serves /metrics and /healthz.
 	IngressMetricsPort int32 = 10254
 )
+
+// LibvirtExporterPort is where the libvirt exporter beside each libvirtd
+// serves (the node's network: libvirtd's pod is the host's).
+const LibvirtExporterPort int32 = 9177
+
+// libvirtExporter is StackLight's exporter beside each libvirtd: it
+// reads libvirt through its read-only socket (the socket directory
+// mounted read-only, nothing else of the pod), as nobody, and adds Nova's
+// metadata of each domain (instance name, flavor, project) to its series.
+var libvirtExporter = Container{
+	Name:  "exporter",
+	Image: "libvirt-exporter",
+	Command: []string{"/opt/libvirt-exporter", fmt.Sprintf("--web.listen-address=0.0.0.0:%d", LibvirtExporterPort),
+		"--libvirt.uri=qemu:///system?socket=/run/libvirt/libvirt-sock-ro", "--libvirt.export-nova-metadata"},
+	Ports:           []Port{{Name: MetricsPort, Port: LibvirtExporterPort}},
+	Isolated:        true,
+	ReadOnlyVolumes: []string{"libvirt-run"},
+	When:            StackLightEnabled,
+}

@@ -77,6 +77,8 @@ func Dashboards(p Params) []Dashboard {
 			{"Allocatable per provider", "short", []string{s.target("osk_openstack_placement_capacity", TargetExporter)}, "{{provider}} {{resource_class}}"},
 			{"Hypervisors up", "short", []string{s.target("osk_openstack_hypervisor_up", TargetExporter)}, "{{host}}"},
 			{"Running instances", "short", []string{s.target("osk_openstack_hypervisor_running_vms", TargetExporter)}, "{{host}}"},
+			{"libvirt up", "short", []string{s.target("libvirt_up", TargetLibvirt)}, "{{pod}}"},
+			{"Instance CPU per second", "short", []string{fmt.Sprintf("rate(%s[5m])", s.target("libvirt_domain_info_cpu_time_seconds_total", TargetLibvirt))}, "{{name}} {{domain}}"},
 		}},
 		{"osk", "OpenStack / osk", []Panel{
 			{"Deployment state", "short", []string{s.operator("osk_deployment_state") + " == 1"}, "{{state}}"},

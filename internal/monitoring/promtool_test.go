@@ -138,6 +138,9 @@ var ruleCases = []ruleCase{
 	{alert: "LibvirtDown", name: "down", series: map[string]string{`libvirt_up{namespace="openstack",pod="libvirt-x"}`: "0x5"}, at: "5m",
 		fires: []firing{{lbl("namespace", "openstack", "pod", "libvirt-x", "severity", "critical"), "libvirt on libvirt-x does not answer: the node's instances cannot be managed"}}},
 	{alert: "LibvirtDown", name: "up", series: map[string]string{`libvirt_up{namespace="openstack",pod="libvirt-x"}`: "1x5"}, at: "5m"},
+	{alert: "LibvirtDown", name: "exporter not scraped", series: map[string]string{`up{namespace="openstack",osk_target="libvirt",pod="libvirt-x"}`: "0x5"}, at: "5m",
+		fires: []firing{{lbl("namespace", "openstack", "osk_target", "libvirt", "pod", "libvirt-x", "severity", "critical"), "libvirt on libvirt-x does not answer: the node's instances cannot be managed"}}},
+	{alert: "LibvirtDown", name: "scraped, up", series: map[string]string{`up{namespace="openstack",osk_target="libvirt",pod="libvirt-x"}`: "1x5", `libvirt_up{namespace="openstack",pod="libvirt-x"}`: "1x5"}, at: "5m"},
 
 	certCase("CertificateExpiringSoon", "20 days", 20, "warning", "The public certificate of keystone.example.com expires within 30 days"),
 	certCase("CertificateExpiringSoon", "40 days", 40, "", ""),

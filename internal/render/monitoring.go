@@ -51,7 +51,8 @@ func (m *model) renderMonitoring() error {
 			m.renderScrape(p, bus, &bus.Components[0], name, monitoring.TargetRabbitMQ)
 		}
 	}
-	for _, st := range [][2]string{{"memcached", monitoring.TargetMemcached}, {"coordination", monitoring.TargetEtcd}, {"ingress", monitoring.TargetIngress}} {
+	for _, st := range [][2]string{{"memcached", monitoring.TargetMemcached}, {"coordination", monitoring.TargetEtcd}, {"ingress", monitoring.TargetIngress},
+		{"libvirt", monitoring.TargetLibvirt}} {
 		if s := m.service(st[0]); m.on[s.Name] {
 			m.renderScrape(p, s, &s.Components[0], s.Components[0].Name, st[1])
 		}

@@ -47,6 +47,9 @@ func TestStackLightObjects(t *testing.T) {
 	if monitors["full-stacklight-exporter"] == nil {
 		t.Errorf("no PodMonitor for osk exporter among %v", monitors)
 	}
+	if monitors["full-libvirt-libvirtd"] == nil {
+		t.Errorf("no PodMonitor for libvirt's exporters among %v", monitors)
+	}
 	if monitors["full-mariadb-server"] == nil {
 		t.Errorf("no PodMonitor for Galera's exporters among %v", monitors)
 	}
@@ -76,6 +79,8 @@ func checkScraped(t *testing.T, objs []client.Object, pm *monitoringv1.PodMonito
 		case *appsv1.StatefulSet:
 			tpl = &o.Spec.Template
 		case *appsv1.Deployment:
+			tpl = &o.Spec.Template
+		case *appsv1.DaemonSet:
 			tpl = &o.Spec.Template
 		}
 		if tpl != nil && sel.Matches(labels.Set(tpl.Labels)) {

@@ -253,6 +253,11 @@ func (m *model) sidecar(w *workload, sc catalog.Container) corev1.Container {
 	if !sc.Isolated {
 		ctr.VolumeMounts = m.mounts(w.s, w.ctx, w.files, w.c.Volumes)
 	}
+	for _, v := range active(w.ctx, w.c.Volumes) {
+		if slices.Contains(sc.ReadOnlyVolumes, v.Name) {
+			ctr.VolumeMounts = append(ctr.VolumeMounts, corev1.VolumeMount{Name: v.Name, MountPath: v.MountPath, ReadOnly: true})
+		}
+	}
 	m.secure(&ctr, runtime(image), sc.Privileges, sc.Profile)
 	return ctr
 }

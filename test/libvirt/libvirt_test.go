@@ -34,8 +34,10 @@ func TestMain(m *testing.M) { cloudtest.Main(m, &oskBinary) }
 const libvirtd = "DaemonSet/libvirt-libvirtd"
 
 // libvirtWritable are the directories of libvirt's image that libvirtd
-// writes: the container's own, here directories of the test's.
-var libvirtWritable = []string{"/etc/libvirt/qemu", "/var/log/libvirt", "/var/cache/libvirt"}
+// writes: the container's own, here directories of the test's. /run holds
+// its pid file, which another libvirtd of the machine (another bed's)
+// would hold too.
+var libvirtWritable = []string{"/etc/libvirt/qemu", "/var/log/libvirt", "/var/cache/libvirt", "/run"}
 
 // TestRemoteAccess starts libvirtd from osk's rendered DaemonSet, in a
 // network namespace of the test's whose loopback is the live-migration
@@ -45,26 +47,9 @@ var libvirtWritable = []string{"/etc/libvirt/qemu", "/var/log/libvirt", "/var/ca
 // certificate of another CA, one of osk's CA under another name, and a
 // client without a certificate are refused.
 func TestRemoteAccess(t *testing.T) {
-	proctest.Need(t, "libvirt-daemon-system", "libvirtd")
-	proctest.Need(t, "libvirt-clients", "virsh")
-	proctest.Need(t, "util-linux", "unshare")
-	proctest.Need(t, "iproute2", "ip")
-	start := time.Now()
-	c := cloudtest.New(t, filepath.Join("testdata", "compute.yaml"), oskBinary)
-	netns := newNetns(t)
-	c.Wrap = func(object string, p cloudtest.Process) cloudtest.Process {
-		p = c.InMountNamespace(object, p, libvirtWritable...)
-		p.Argv = append([]string{"ip", "netns", "exec", netns}, p.Argv...)
-		return p
-	}
-	c.RunInit(libvirtd)
-	mounts := c.Mounts(libvirtd)
-	ip := nodeEnv(t, filepath.Join(mounts[catalog.NodeConfigDir], "node.env"))["LIVE_MIGRATION_IP"]
-	addr := net.JoinHostPort(ip, "16514")
-	server := c.Start(libvirtd, func() error { return dialIn(netns, addr) })
-	t.Logf("libvirtd answers on %s after %s", addr, time.Since(start).Round(time.Second))
-
-	certs := mounts["/etc/pki"]
+	n := startLibvirtd(t)
+	c, netns, ip, server := n.Cloud, n.netns, n.ip, n.server
+	certs := c.Mounts(libvirtd)["/etc/pki"]
 	osk, err := pki.ParseBundle([]byte(c.Creds.Value(catalog.CredentialSecret("libvirt"), catalog.KeyLibvirtCA)))
 	if err != nil {
 		t.Fatal(err)
@@ -102,6 +87,42 @@ func TestRemoteAccess(t *testing.T) {
 			}
 		})
 	}
+}
+
+// node is libvirtd started from osk's rendered DaemonSet.
+type node struct {
+	*cloudtest.Cloud
+	// netns is its network namespace, ip its live-migration address
+	// there.
+	netns, ip string
+	server    *proctest.Process
+}
+
+// startLibvirtd renders testdata/compute.yaml and starts libvirtd from
+// its DaemonSet, in a mount namespace where the pod's mounts are at their
+// paths and a network namespace of the test's whose loopback is the
+// live-migration interface, until it answers there. Other containers of
+// the pod run as the test's Wrap says.
+func startLibvirtd(t *testing.T) *node {
+	t.Helper()
+	proctest.Need(t, "libvirt-daemon-system", "libvirtd")
+	proctest.Need(t, "libvirt-clients", "virsh")
+	proctest.Need(t, "util-linux", "unshare")
+	proctest.Need(t, "iproute2", "ip")
+	start := time.Now()
+	c := cloudtest.New(t, filepath.Join("testdata", "compute.yaml"), oskBinary)
+	n := &node{Cloud: c, netns: newNetns(t)}
+	c.Wrap = func(object string, p cloudtest.Process) cloudtest.Process {
+		p = c.InMountNamespace(object, p, libvirtWritable...)
+		p.Argv = append([]string{"ip", "netns", "exec", n.netns}, p.Argv...)
+		return p
+	}
+	c.RunInit(libvirtd)
+	n.ip = nodeEnv(t, filepath.Join(c.Mounts(libvirtd)[catalog.NodeConfigDir], "node.env"))["LIVE_MIGRATION_IP"]
+	addr := net.JoinHostPort(n.ip, "16514")
+	n.server = c.Start(libvirtd, func() error { return dialIn(n.netns, addr) })
+	t.Logf("libvirtd answers on %s after %s", addr, time.Since(start).Round(time.Second))
+	return n
 }
 
 // newNetns makes a network namespace with its loopback up, removed when

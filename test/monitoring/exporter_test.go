@@ -25,12 +25,19 @@ import (
 const exporterObject = "Deployment/stacklight-exporter"
 
 // TestExporterAPIDown: keystone, placement, glance, neutron-server and
-// nova-api run from osk's files (cloudtest), the exporter's Keystone user
-// is registered by its rendered job with the reader role only, and the
-// rendered osk exporter (the built binary) watches them, scraped by
-// Prometheus as its rendered PodMonitor says, with osk's rules. Every
-// internal endpoint is up; stopping glance-api fires OpenStackAPIDown for
-// glance at the Alertmanager webhook; starting it again resolves it.
+// nova-api run from osk's files (cloudtest), with nova-scheduler and
+// nova-conductor as their Deployments run them, a nova-compute on nova's
+// fake virt driver and neutron's metadata agent; the exporter's Keystone
+// user is registered by its rendered job with the reader and monitoring
+// roles only, and the rendered osk exporter (the built binary) watches
+// them, scraped by Prometheus as its rendered PodMonitor says, with osk's
+// rules. Every internal endpoint is up; through osk's policy files the
+// exporter reads nova's services and hypervisors, neutron's agents and
+// placement's capacity, and its user is still refused disabling a
+// service. Stopping glance-api fires OpenStackAPIDown for glance at the
+// Alertmanager webhook, and starting it again resolves it; stopping
+// nova-conductor at the same time makes the exporter report it down and
+// NovaControlServiceDown pending.
 func TestExporterAPIDown(t *testing.T) {
 	for _, pkg := range [][2]string{{"keystone", "keystone-manage"}, {"placement-api", "placement-manage"}, {"glance-api", "glance-manage"},
 		{"neutron-server", "neutron-db-manage"}, {"nova-api", "nova-manage"}, {"uwsgi-plugin-python3", "uwsgi"}} {
@@ -92,10 +99,17 @@ func TestExporterAPIDown(t *testing.T) {
 		return err
 	})
 	logSeries(t, prom, ns)
+	services := time.Now()
+	startNovaServices(t, c)
+	checkServiceSeries(t, prom, ns)
+	checkWriteRefused(t, c)
+	t.Logf("nova's services started and their series checked in %s", time.Since(services).Round(time.Second))
 
 	glance := c.Logs["glance-api"]
 	stopped := time.Now()
 	glance.Kill(t)
+	c.Logs["nova-conductor"].Kill(t)
+	checkConductorDown(t, prom, ns, stopped)
 	waitFor(t, 4*time.Minute, "OpenStackAPIDown for glance at the webhook", func() error {
 		if n, ok := hook.Find("OpenStackAPIDown", "firing"); ok && n.Labels["service"] == "glance" {
 			t.Logf("OpenStackAPIDown received %s after glance-api stopped (for: 2m): %s", n.Received.Sub(stopped).Round(time.Second), n.Annotations["summary"])
@@ -137,8 +151,8 @@ func logSeries(t *testing.T, prom *monitoringtest.Prometheus, ns string) {
 	}
 }
 
-// checkReaderOnly: the exporter's Keystone user holds the reader role
-// and no other.
+// checkReaderOnly: the exporter's Keystone user holds the reader and
+// monitoring roles in the service project, and no other.
 func checkReaderOnly(t *testing.T, c *cloudtest.Cloud) {
 	t.Helper()
 	identity, err := openstack.NewIdentityV3(c.Admin(), gophercloud.EndpointOpts{})
@@ -165,7 +179,9 @@ func checkReaderOnly(t *testing.T, c *cloudtest.Cloud) {
 	for _, a := range assigned {
 		names = append(names, a.Role.Name+" on "+a.Scope.Project.Name)
 	}
-	if !slices.Equal(names, []string{catalog.ExporterRole + " on service"}) {
-		t.Fatalf("%s holds %v, want only %s on service", catalog.ExporterUser, names, catalog.ExporterRole)
+	slices.Sort(names)
+	want := []string{catalog.MonitoringRole + " on service", catalog.ExporterRole + " on service"}
+	if !slices.Equal(names, want) {
+		t.Fatalf("%s holds %v, want only %v", catalog.ExporterUser, names, want)
 	}
 }

@@ -96,6 +96,7 @@ var notOslo = map[string]string{
 	"pdns.conf":         "PowerDNS's",
 	"schema.mysql.sql":  "PowerDNS's schema",
 	"rabbitmq.conf":     "RabbitMQ's",
+	"policy.yaml":       "oslo.policy's (test/monitoring loads it over each service's registered rules)",
 	"rgw-keystone.conf": "Ceph's (the RADOS gateway's Keystone options)",
 	// An oslo.config file, but of Tungsten Fabric's Neutron plugin, which
 	// Debian does not carry.
