@@ -41,8 +41,13 @@ func TestLibvirtExporter(t *testing.T) {
 	case c.Resources.Limits.Memory().IsZero() || c.Resources.Requests.Cpu().IsZero():
 		t.Errorf("exporter without resources: %+v", c.Resources)
 	}
-	if len(c.VolumeMounts) != 1 || c.VolumeMounts[0].MountPath != "/run/libvirt" || !c.VolumeMounts[0].ReadOnly {
-		t.Errorf("exporter mounts %+v, want /run/libvirt read-only only", c.VolumeMounts)
+	// Besides libvirt's sockets, only the internal CA's certificate (a
+	// public ConfigMap every container gets with features.ssl.internal).
+	mounts := slices.DeleteFunc(slices.Clone(c.VolumeMounts), func(m corev1.VolumeMount) bool {
+		return m.MountPath == catalog.InternalCADir && m.ReadOnly
+	})
+	if len(mounts) != 1 || mounts[0].MountPath != "/run/libvirt" || !mounts[0].ReadOnly {
+		t.Errorf("exporter mounts %+v, want /run/libvirt read-only only (and the internal CA)", c.VolumeMounts)
 	}
 	if len(c.Ports) != 1 || c.Ports[0].Name != catalog.MetricsPort || c.Ports[0].ContainerPort != catalog.LibvirtExporterPort {
 		t.Errorf("exporter ports %+v", c.Ports)
