@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -81,7 +82,13 @@ func (m *model) placeAgents() error {
 			c.SetNamespace(ns)
 			copies = append(copies, c)
 		case selectsOnly(o, agentPods, controlPods):
-			o.SetNamespace(ns)
+			if pm, ok := o.(*monitoringv1.PodMonitor); ok {
+				// Stays beside the deployment's other monitors, where the
+				// stack looks for them; scrapes the agents' namespace.
+				pm.Spec.NamespaceSelector.MatchNames = []string{ns}
+			} else {
+				o.SetNamespace(ns)
+			}
 		}
 		delete(need, k)
 	}
@@ -214,8 +221,8 @@ func podUses(spec *corev1.PodSpec) []Key {
 }
 
 // selectsOnly reports whether an object that selects pods (a budget, a
-// NetworkPolicy) selects some of the agents' pods and none of the
-// control plane's.
+// NetworkPolicy, a PodMonitor) selects some of the agents' pods and none
+// of the control plane's.
 func selectsOnly(o client.Object, agents, controlPlane []map[string]string) bool {
 	var sel *metav1.LabelSelector
 	switch t := o.(type) {
@@ -223,6 +230,8 @@ func selectsOnly(o client.Object, agents, controlPlane []map[string]string) bool
 		sel = t.Spec.Selector
 	case *networkingv1.NetworkPolicy:
 		sel = &t.Spec.PodSelector
+	case *monitoringv1.PodMonitor:
+		sel = &t.Spec.Selector
 	default:
 		return false
 	}

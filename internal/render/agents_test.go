@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -244,4 +245,31 @@ func containerRestricted(c corev1.Container, psc *corev1.PodSecurityContext, pod
 		out = append(out, "AppArmor unconfined")
 	}
 	return out
+}
+
+// TestAgentsScraped: with the agents apart, a PodMonitor of agents' pods
+// (libvirt's exporter) stays in the deployment's namespace and scrapes
+// the agents' namespace; every other scrapes the deployment's own.
+func TestAgentsScraped(t *testing.T) {
+	full := splitExamples(t)["full.yaml"]
+	if full.res == nil {
+		t.Fatal("no examples/full.yaml")
+	}
+	agents := 0
+	for _, o := range full.res.Objects {
+		pm, ok := o.(*monitoringv1.PodMonitor)
+		if !ok {
+			continue
+		}
+		want := full.d.Namespace
+		if pm.Name == full.d.Name+"-libvirt-libvirtd" {
+			want, agents = agentsNamespace(full.d), agents+1
+		}
+		if pm.Namespace != full.d.Namespace || !slices.Equal(pm.Spec.NamespaceSelector.MatchNames, []string{want}) {
+			t.Errorf("PodMonitor %s/%s scrapes %v, want it in %s scraping %s", pm.Namespace, pm.Name, pm.Spec.NamespaceSelector.MatchNames, full.d.Namespace, want)
+		}
+	}
+	if agents != 1 {
+		t.Errorf("%d PodMonitors of libvirt's exporter, want 1", agents)
+	}
 }
