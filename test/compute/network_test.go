@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gophercloud/gophercloud/v2"
-	"github.com/gophercloud/gophercloud/v2/openstack"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/agents"
 
 	"github.com/oskproject/osk/internal/testing/cloudtest"
@@ -18,7 +16,7 @@ import (
 
 // internal is how the test reaches the APIs: on their internal
 // endpoints, the loopback addresses of the bed.
-var internal = gophercloud.EndpointOpts{Availability: gophercloud.AvailabilityInternal}
+var internal = cloudtest.Internal
 
 // externalGateway is the floating network's gateway (testdata/zed.yaml),
 // which the test's namespace at the far end of the external veth holds.
@@ -69,7 +67,7 @@ func (b *bed) networkNode(t *testing.T) {
 		{"neutron-metadata-agent", "Metadata agent"},
 	} {
 		b.RunInit("DaemonSet/" + a.daemonSet)
-		b.Start("DaemonSet/"+a.daemonSet, b.agentAlive(a.agentType))
+		b.Start("DaemonSet/"+a.daemonSet, b.AgentAlive(agents.ListOpts{AgentType: a.agentType}))
 	}
 }
 
@@ -92,30 +90,5 @@ func exists(path string) func() error {
 	return func() error {
 		_, err := os.Stat(path)
 		return err
-	}
-}
-
-// agentAlive is ready when Neutron lists an agent of a type alive.
-func (b *bed) agentAlive(agentType string) func() error {
-	nc, err := openstack.NewNetworkV2(b.Admin(), internal)
-	if err != nil {
-		b.T.Fatal(err)
-	}
-	return func() error {
-		page, err := agents.List(nc, agents.ListOpts{AgentType: agentType}).AllPages(b.T.Context())
-		if err != nil {
-			return err
-		}
-		all, err := agents.ExtractAgents(page)
-		if err != nil {
-			return err
-		}
-		for _, a := range all {
-			if a.Alive {
-				b.T.Logf("%s on %s alive", a.AgentType, a.Host)
-				return nil
-			}
-		}
-		return fmt.Errorf("no %s alive among %d", agentType, len(all))
 	}
 }

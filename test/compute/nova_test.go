@@ -11,7 +11,6 @@ import (
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/hypervisors"
-	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/services"
 	"github.com/gophercloud/gophercloud/v2/openstack/placement/v1/resourceproviders"
 
 	"github.com/oskproject/osk/internal/testing/cloudtest"
@@ -22,33 +21,8 @@ import (
 // the conductor up.
 func (b *bed) novaControlPlane(t *testing.T) {
 	b.StartDeployment("nova-metadata", 8775, cloudtest.Answers(fmt.Sprintf("http://%s:8775/", b.IP("nova-metadata"))))
-	b.Start("Deployment/nova-scheduler", b.serviceUp("nova-scheduler"))
-	b.Start("Deployment/nova-conductor", b.serviceUp("nova-conductor"))
-}
-
-// serviceUp is ready when nova lists a service of a binary up.
-func (b *bed) serviceUp(binary string) func() error {
-	cc, err := openstack.NewComputeV2(b.Admin(), internal)
-	if err != nil {
-		b.T.Fatal(err)
-	}
-	return func() error {
-		page, err := services.List(cc, services.ListOpts{Binary: binary}).AllPages(b.T.Context())
-		if err != nil {
-			return err
-		}
-		all, err := services.ExtractServices(page)
-		if err != nil {
-			return err
-		}
-		for _, s := range all {
-			if s.State == "up" {
-				b.T.Logf("%s on %s up", s.Binary, s.Host)
-				return nil
-			}
-		}
-		return fmt.Errorf("no %s up among %d", binary, len(all))
-	}
+	b.Start("Deployment/nova-scheduler", b.ComputeServiceUp("nova-scheduler"))
+	b.Start("Deployment/nova-conductor", b.ComputeServiceUp("nova-conductor"))
 }
 
 // libvirtWritable are the directories of libvirt's image that libvirtd
@@ -70,7 +44,7 @@ func (b *bed) computeNode(t *testing.T) {
 	b.RunInit("DaemonSet/libvirt-libvirtd")
 	b.Start("DaemonSet/libvirt-libvirtd", exists(filepath.Join(b.Root, cloudtest.HostDir, "run", "libvirt", "libvirt-sock")))
 	b.RunInit("DaemonSet/nova-compute")
-	b.Start("DaemonSet/nova-compute", b.serviceUp("nova-compute"))
+	b.Start("DaemonSet/nova-compute", b.ComputeServiceUp("nova-compute"))
 	b.waitHypervisor(t)
 }
 

@@ -22,7 +22,7 @@ import (
 )
 
 // internal selects the catalog's internal endpoints.
-var internal = gophercloud.EndpointOpts{Availability: gophercloud.AvailabilityInternal}
+var internal = cloudtest.Internal
 
 // startNovaServices starts nova-scheduler and nova-conductor as their
 // rendered Deployments run them, and nova-compute with nova's fake virt
@@ -32,36 +32,11 @@ var internal = gophercloud.EndpointOpts{Availability: gophercloud.AvailabilityIn
 func startNovaServices(t *testing.T, c *cloudtest.Cloud) {
 	t.Helper()
 	start := time.Now()
-	c.Start("Deployment/nova-scheduler", serviceUp(t, c, "nova-scheduler"))
-	c.Start("Deployment/nova-conductor", serviceUp(t, c, "nova-conductor"))
+	c.Start("Deployment/nova-scheduler", c.ComputeServiceUp("nova-scheduler"))
+	c.Start("Deployment/nova-conductor", c.ComputeServiceUp("nova-conductor"))
 	startFakeCompute(t, c)
 	t.Logf("nova-scheduler, nova-conductor and nova-compute (fake driver) up after %s", time.Since(start).Round(time.Second))
-	c.Start("DaemonSet/neutron-metadata-agent", agentAlive(t, c, "neutron-metadata-agent"))
-}
-
-// agentAlive is ready when neutron lists an agent of a binary alive.
-func agentAlive(t *testing.T, c *cloudtest.Cloud, binary string) func() error {
-	t.Helper()
-	nc, err := openstack.NewNetworkV2(c.Admin(), internal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return func() error {
-		page, err := agents.List(nc, agents.ListOpts{Binary: binary}).AllPages(t.Context())
-		if err != nil {
-			return err
-		}
-		all, err := agents.ExtractAgents(page)
-		if err != nil {
-			return err
-		}
-		for _, a := range all {
-			if a.Alive {
-				return nil
-			}
-		}
-		return fmt.Errorf("no %s alive among %d", binary, len(all))
-	}
+	c.Start("DaemonSet/neutron-metadata-agent", c.AgentAlive(agents.ListOpts{Binary: "neutron-metadata-agent"}))
 }
 
 // fakeComputeHost is the host the fake-driver nova-compute reports.
@@ -96,32 +71,7 @@ func startFakeCompute(t *testing.T, c *cloudtest.Cloud) {
 	cmd.Env, cmd.Dir = p.Env, c.Root
 	proc := proctest.Start(c.Top, c.Root, "nova-compute-fake", cmd)
 	c.Logs["nova-compute-fake"] = proc
-	proc.WaitUntil(t, 3*time.Minute, serviceUp(t, c, "nova-compute"))
-}
-
-// serviceUp is ready when nova lists a service of a binary up.
-func serviceUp(t *testing.T, c *cloudtest.Cloud, binary string) func() error {
-	t.Helper()
-	cc, err := openstack.NewComputeV2(c.Admin(), internal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return func() error {
-		page, err := services.List(cc, services.ListOpts{Binary: binary}).AllPages(t.Context())
-		if err != nil {
-			return err
-		}
-		all, err := services.ExtractServices(page)
-		if err != nil {
-			return err
-		}
-		for _, s := range all {
-			if s.State == "up" {
-				return nil
-			}
-		}
-		return fmt.Errorf("no %s up among %d", binary, len(all))
-	}
+	proc.WaitUntil(t, 3*time.Minute, c.ComputeServiceUp("nova-compute"))
 }
 
 // checkServiceSeries waits until the exporter, as its own user, reports
