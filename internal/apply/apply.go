@@ -48,7 +48,8 @@ const (
 	// Applied: osk created or patched the object.
 	Applied Result = "applied"
 	// Replaced: a Job's inputs changed; osk deleted the old Job, and
-	// creates the new one once it is gone.
+	// created the new one when the old was gone at once (Apply returns
+	// it), else creates it once it is gone.
 	Replaced Result = "replaced"
 )
 
@@ -67,8 +68,38 @@ type Applier struct {
 	// Stamps, when set, remembers across passes the objects already
 	// stamped, so that the same rendered objects are not hashed again.
 	Stamps *Stamps
+	// Written, when set, remembers what osk's writes made, to tell their
+	// watch events from others'.
+	Written *Written
+	// Unserved, when set, remembers across passes the kinds the cluster
+	// does not serve.
+	Unserved *Unserved
+	// Reader, when set, reads from the API server itself: whether a Job
+	// deleted to run anew is gone, so the new one is created at once.
+	Reader client.Reader
+	// mu guards stamped and missed: Apply is safe for concurrent use.
+	mu sync.Mutex
 	// stamped are the objects this Applier stamped, with their hashes.
 	stamped map[client.Object]string
+	// missed is set when an event held back during a write was another
+	// writer's (Written).
+	missed bool
+}
+
+// Missed reports whether, while this Applier wrote, another writer changed
+// one of the objects: the watch event of that change was held back with
+// the write's own, so the owner's pass must run again to see it.
+func (a *Applier) Missed() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.missed
+}
+
+// miss notes an event missed (Missed), when missed is true.
+func (a *Applier) miss(missed bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.missed = a.missed || missed
 }
 
 // Stamps remembers, per owner, the rendered objects the owner's last pass
@@ -99,6 +130,8 @@ func (a *Applier) Remember() {
 	if a.Stamps == nil {
 		return
 	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	a.Stamps.mu.Lock()
 	defer a.Stamps.mu.Unlock()
 	if a.Stamps.by == nil {
@@ -160,12 +193,29 @@ func (v *Verified) Forget(uids ...types.UID) {
 	}
 }
 
+// Prepare stamps objects as Apply would, ahead of it. Rendered objects
+// may share maps (labels, selectors), so stamping writes to what other
+// objects read: a caller that applies concurrently prepares first, one
+// object at a time, and Apply then changes none of them.
+func (a *Applier) Prepare(objects ...client.Object) error {
+	for _, o := range objects {
+		if err := a.prepare(o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // prepare labels an object as the owner's and, when in the owner's
 // namespace and not retained, adds the owner reference (which cannot
 // point across namespaces: objects in another namespace, such as the node
 // agents', are the owner's by the label alone and osk deletes them with
-// the owner), then stamps the hash of the result.
+// the owner), then stamps the hash of the result. An object stamped
+// already, by this Applier or the owner's last pass, is left as it is.
 func (a *Applier) prepare(o client.Object) error {
+	if a.stampedNow(o) {
+		return nil
+	}
 	if a.Stamps.known(a.Owner.GetUID(), o) {
 		a.keep(o)
 		return nil
@@ -200,11 +250,18 @@ func (a *Applier) prepare(o client.Object) error {
 	return nil
 }
 
+// stampedNow reports whether this Applier stamped o, as it still is.
+func (a *Applier) stampedNow(o client.Object) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	h, ok := a.stamped[o]
+	return ok && o.GetAnnotations()[AnnotationAppliedHash] == h
+}
+
 // keep notes o as stamped by this pass.
 func (a *Applier) keep(o client.Object) {
-	if a.Stamps == nil {
-		return
-	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	if a.stamped == nil {
 		a.stamped = map[client.Object]string{}
 	}
@@ -214,35 +271,65 @@ func (a *Applier) keep(o client.Object) {
 // Apply stamps o as the owner's and makes the cluster hold it; live is
 // the object as last observed (nil when absent). Only what a pass applies
 // is stamped: the stamp's hash is the costly part of rendering's output.
-func (a *Applier) Apply(ctx context.Context, o, live client.Object) (Result, error) {
+// When it wrote, the object as the API server returned it is returned
+// too: what the cluster holds now, for the pass to plan on.
+func (a *Applier) Apply(ctx context.Context, o, live client.Object) (Result, client.Object, error) {
 	if err := a.prepare(o); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	kind := o.GetObjectKind().GroupVersionKind().Kind
 	if live != nil && a.Verified.upToDate(o, live) {
-		return Unchanged, nil
+		return Unchanged, nil, nil
 	}
+	result := Applied
 	if job, ok := o.(*batchv1.Job); ok && live != nil &&
 		live.GetAnnotations()[render.AnnotationInputsHash] != job.Annotations[render.AnnotationInputsHash] {
-		// A Job's pod template cannot change: run a new one.
-		err := a.Client.Delete(ctx, live, client.PropagationPolicy(metav1.DeletePropagationBackground))
-		a.count("delete", kind)
-		if err != nil && !apierrors.IsNotFound(err) {
-			return "", fmt.Errorf("replacing Job %s: %w", o.GetName(), err)
+		gone, err := a.deleteJob(ctx, live)
+		if err != nil || !gone {
+			return Replaced, nil, err
 		}
-		if a.Verified != nil {
-			a.Verified.Forget(live.GetUID())
-		}
-		return Replaced, nil
+		result = Replaced // and created anew below
 	}
 	obj := o.DeepCopyObject().(client.Object) // the response is written into it
+	a.Written.begin(o)
 	//nolint:staticcheck // typed objects are what the renderer produces.
 	err := a.Client.Patch(quietFor(ctx, obj), obj, client.Apply, client.FieldOwner(FieldManager), client.ForceOwnership)
 	a.count("apply", kind)
 	if err != nil {
-		return "", fmt.Errorf("applying %s %s: %w", kind, o.GetName(), err)
+		a.miss(a.Written.done(o, nil))
+		return "", nil, fmt.Errorf("applying %s %s: %w", kind, o.GetName(), err)
 	}
-	return Applied, nil
+	a.miss(a.Written.done(o, obj))
+	return result, obj, nil
+}
+
+// deleteJob deletes a Job whose inputs changed (its pod template cannot
+// change: a new one must run) and reports whether it is gone already, so
+// that the new one can be created at once: with background propagation
+// and no finalizer, it is. Otherwise the deletion's event starts the pass
+// that creates it.
+func (a *Applier) deleteJob(ctx context.Context, live client.Object) (gone bool, err error) {
+	a.Written.expectDelete(live)
+	err = a.Client.Delete(ctx, live, client.PropagationPolicy(metav1.DeletePropagationBackground))
+	a.count("delete", "Job")
+	if err != nil && !apierrors.IsNotFound(err) {
+		a.miss(a.Written.unexpectDelete(live))
+		return false, fmt.Errorf("replacing Job %s: %w", live.GetName(), err)
+	}
+	if a.Verified != nil {
+		a.Verified.Forget(live.GetUID())
+	}
+	if a.Reader != nil {
+		err = a.Reader.Get(ctx, client.ObjectKeyFromObject(live), &batchv1.Job{})
+		if apierrors.IsNotFound(err) {
+			return true, nil
+		}
+	}
+	a.miss(a.Written.unexpectDelete(live))
+	if err != nil {
+		return false, fmt.Errorf("replacing Job %s: %w", live.GetName(), err)
+	}
+	return false, nil
 }
 
 func (a *Applier) count(verb, kind string) {

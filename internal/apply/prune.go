@@ -3,6 +3,8 @@ package apply
 import (
 	"context"
 	"fmt"
+	"sync"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -41,6 +43,44 @@ func Kinds() map[string]client.ObjectList {
 	}
 }
 
+// unservedRecheck is how long a kind found not served is taken as such.
+const unservedRecheck = time.Minute
+
+// Unserved remembers the kinds the cluster was found not to serve
+// (StackLight's, before the Prometheus Operator's CRDs are installed):
+// asking costs the API server a discovery request each time, which every
+// pass would otherwise make. A kind is asked about again a minute after.
+// Safe for concurrent use; the zero value is ready.
+type Unserved struct {
+	mu sync.Mutex
+	at map[string]time.Time
+}
+
+// recently reports whether kind was found not served within the last
+// unservedRecheck.
+func (u *Unserved) recently(kind string, now time.Time) bool {
+	if u == nil {
+		return false
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	at, ok := u.at[kind]
+	return ok && now.Sub(at) < unservedRecheck
+}
+
+// note remembers that kind was found not served at now.
+func (u *Unserved) note(kind string, now time.Time) {
+	if u == nil {
+		return
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.at == nil {
+		u.at = map[string]time.Time{}
+	}
+	u.at[kind] = now
+}
+
 // Retained kinds hold data: pruning never deletes them, and deleting the
 // deployment deletes them only when its spec says so.
 func Retained(kind string) bool { return kind == "PersistentVolumeClaim" }
@@ -53,8 +93,12 @@ func (a *Applier) Owned(ctx context.Context) (map[render.Key]client.Object, erro
 	out := map[render.Key]client.Object{}
 	sel := client.MatchingLabels{LabelOwner: string(a.Owner.GetUID())}
 	for kind, list := range Kinds() {
+		if a.Unserved.recently(kind, time.Now()) {
+			continue
+		}
 		err := a.Client.List(ctx, list, sel, client.UnsafeDisableDeepCopy)
 		if apimeta.IsNoMatchError(err) {
+			a.Unserved.note(kind, time.Now())
 			continue // the cluster does not serve the kind: nothing of it exists
 		}
 		if err != nil {

@@ -160,7 +160,7 @@ func (r *CephDeploymentReconciler) applyPhase(ctx context.Context, s *cephScope)
 		if l := find(s.live[o.GetKind()], o.GetName()); l != nil {
 			live = l
 		}
-		if _, err := a.Apply(ctx, o, live); err != nil {
+		if _, _, err := a.Apply(ctx, o, live); err != nil {
 			return ctrl.Result{}, err
 		}
 	}

@@ -59,6 +59,13 @@ func timed[T any](phase string, run func() T) T {
 	return run()
 }
 
+// timedPair is timed for a phase that returns a value and an error.
+func timedPair[T any](phase string, run func() (T, error)) (T, error) {
+	start := time.Now()
+	defer func() { phaseSeconds.WithLabelValues(phase).Observe(time.Since(start).Seconds()) }()
+	return run()
+}
+
 // publish publishes a plan's figures.
 func publish(d *v1.OpenStackDeployment, pl *lifecycle.Plan) {
 	serviceReady.DeletePartialMatch(prometheus.Labels{"namespace": d.Namespace, "deployment": d.Name})

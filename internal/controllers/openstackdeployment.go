@@ -47,6 +47,13 @@ type OpenStackDeploymentReconciler struct {
 	verified apply.Verified
 	// stamps remembers, across passes, the rendered objects stamped.
 	stamps apply.Stamps
+	// written remembers what osk's writes made: their watch events start
+	// no pass (notEcho).
+	written apply.Written
+	// unserved remembers the kinds the cluster does not serve.
+	unserved apply.Unserved
+	// statusPace paces the status writes of progress alone.
+	statusPace statusPace
 	// spaced spaces the passes watch events start (coalesced).
 	spaced spacing
 	// renders keeps each deployment's last renderings.
@@ -77,7 +84,7 @@ type OpenStackDeploymentReconciler struct {
 // +kubebuilder:rbac:groups=admissionregistration.k8s.io,resources=mutatingwebhookconfigurations;validatingwebhookconfigurations,verbs=get;list;watch;update;patch
 
 // Reconcile runs one pass over one deployment.
-func (r *OpenStackDeploymentReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, err error) {
+func (r *OpenStackDeploymentReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, err error) {
 	start := time.Now()
 	d := &v1.OpenStackDeployment{}
 	if err := r.Client.Get(ctx, req.NamespacedName, d); err != nil {
@@ -94,10 +101,18 @@ func (r *OpenStackDeploymentReconciler) Reconcile(ctx context.Context, req ctrl.
 	}
 	before := d.DeepCopy()
 	defer func() {
-		observe(d, time.Since(start))
-		if serr := timed("status", func() error { return r.writeStatus(ctx, d, before) }); serr != nil {
+		wait, serr := timedPair("status", func() (time.Duration, error) { return r.writeStatus(ctx, d, before) })
+		if serr != nil {
 			err = errors.Join(err, serr)
 		}
+		if wait > 0 && res.RequeueAfter == 0 {
+			// The progress not written yet is written by the next pass:
+			// one is due anyway while the deployment is APPLYING
+			// (progressRefresh), or else in wait.
+			res.RequeueAfter = wait
+		}
+		// The pass's duration includes its status write.
+		observe(d, time.Since(start))
 	}()
 	return r.reconcile(ctx, d)
 }
@@ -124,6 +139,11 @@ func (r *OpenStackDeploymentReconciler) reconcile(ctx context.Context, d *v1.Ope
 		}
 	}
 	p.status()
+	if p.applier.Missed() {
+		// Another writer changed an object while this pass wrote it: its
+		// watch event was held back as a possible echo of the write.
+		return ctrl.Result{RequeueAfter: coalesceWindow}, nil
+	}
 	if p.upgradeCompletes() {
 		// Status changes trigger no pass: look again, once the cache holds
 		// the completed upgrade, to remove its Jobs.
@@ -141,7 +161,7 @@ func (r *OpenStackDeploymentReconciler) reconcile(ctx context.Context, d *v1.Ope
 const progressRefresh = 5 * time.Second
 
 func (r *OpenStackDeploymentReconciler) applier(d *v1.OpenStackDeployment) *apply.Applier {
-	return &apply.Applier{Client: r.Client, Owner: d, Writes: countWrite, Verified: &r.verified, Stamps: &r.stamps}
+	return &apply.Applier{Client: r.Client, Owner: d, Writes: countWrite, Verified: &r.verified, Stamps: &r.stamps, Written: &r.written, Unserved: &r.unserved, Reader: r.APIReader}
 }
 
 // finalize removes what the deployment created, except its data unless
@@ -177,17 +197,25 @@ func (r *OpenStackDeploymentReconciler) finalize(ctx context.Context, d *v1.Open
 	forget(d)
 	r.renders.forget(d.UID)
 	r.stamps.Forget(d.UID)
+	r.statusPace.forget(d.UID)
 	r.spaced.forget(ctrl.Request{NamespacedName: client.ObjectKeyFromObject(d)})
 	return ctrl.Result{}, nil
 }
 
 // writeStatus writes the status when it changed, and records an event
-// when the state did.
-func (r *OpenStackDeploymentReconciler) writeStatus(ctx context.Context, d, before *v1.OpenStackDeployment) error {
+// when the state did. A change of progress alone is written at most once
+// per statusInterval: it returns how long until it may be, for the pass to
+// come back then.
+func (r *OpenStackDeploymentReconciler) writeStatus(ctx context.Context, d, before *v1.OpenStackDeployment) (time.Duration, error) {
 	publishState(d)
 	if equality.Semantic.DeepEqual(before.Status, d.Status) {
-		return nil
+		return 0, nil
 	}
+	now := time.Now()
+	if wait := r.statusPace.wait(d.UID, now); wait > 0 && progressOnly(&before.Status, &d.Status) {
+		return wait, nil
+	}
+	r.statusPace.wrote(d.UID, now)
 	if before.Status.State != d.Status.State {
 		kind := "Normal"
 		if d.Status.State == v1.StateFailed {
@@ -203,9 +231,9 @@ func (r *OpenStackDeploymentReconciler) writeStatus(ctx context.Context, d, befo
 	// changed needs no lock, and a lagging cache cannot make it conflict.
 	countWrite("status", "OpenStackDeployment")
 	if err := r.Client.Status().Patch(ctx, d, client.MergeFrom(before)); err != nil {
-		return fmt.Errorf("writing the status: %w", err)
+		return 0, fmt.Errorf("writing the status: %w", err)
 	}
-	return nil
+	return 0, nil
 }
 
 // setCondition sets a condition of the current generation.

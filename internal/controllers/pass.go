@@ -3,9 +3,12 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
+	"sync"
 
+	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -166,31 +169,109 @@ func (p *pass) plan(ctx context.Context) error {
 		pods.Items = append(pods.Items, list.Items...)
 	}
 	p.pods = pods.Items
-	objects, needs := p.result.Objects, p.result.Needs
-	if p.from != nil {
-		p.planUpgrade(owned, pods.Items)
-		objects, needs = p.upgrade.Objects, p.upgrade.Needs
-	}
-	p.decided = lifecycle.Decide(lifecycle.Input{Objects: objects, Needs: needs, Live: owned, Pods: pods.Items, Held: p.ceph.held})
+	p.decide()
 	p.galera = p.readGalera(ctx)
 	return nil
 }
 
-// apply carries out the plan.
+// decide plans on the live objects as the pass knows them.
+func (p *pass) decide() {
+	objects, needs := p.result.Objects, p.result.Needs
+	if p.from != nil {
+		p.planUpgrade(p.owned, p.pods)
+		objects, needs = p.upgrade.Objects, p.upgrade.Needs
+	}
+	p.decided = lifecycle.Decide(lifecycle.Input{Objects: objects, Needs: needs, Live: p.owned, Pods: p.pods, Held: p.ceph.held})
+}
+
+// maxRounds bounds the rounds of apply in one pass.
+const maxRounds = 10
+
+// apply carries out the plan in rounds. What a round writes is planned on
+// at once, from the API server's responses: a step that is ready once its
+// objects exist (Secrets, Services) lets the next one go in the same
+// pass, and the status tells what the writes left running ("Job running",
+// "being updated") rather than what preceded them. So the watch events of
+// osk's own writes need no pass of their own (apply.Written), and a
+// rollout's or a Job's progress is what starts the next one.
 func (p *pass) apply(ctx context.Context) error {
-	logger := log.FromContext(ctx)
-	for _, o := range p.decided.Apply {
-		k := render.KeyOf(o)
-		res, err := p.applier.Apply(ctx, o, p.owned[k])
-		if err != nil {
+	defer p.applier.Remember()
+	replaced := map[render.Key]bool{}
+	for range maxRounds {
+		wrote, err := p.applyRound(ctx, replaced)
+		if err != nil || len(wrote) == 0 {
 			return err
 		}
-		if res != apply.Unchanged {
-			logger.Info(string(res), "object", k.String(), "service", o.GetLabels()[render.LabelService])
+		maps.Copy(p.owned, wrote)
+		p.decide()
+	}
+	return nil
+}
+
+// applyRound applies what the plan decided and returns what it wrote, as
+// the API server returned it. A Job replaced (deleted, to run again) but
+// not gone yet is left to the pass its deletion starts.
+//
+// Writes go applyWorkers at a time, in two tiers: what the pods of a
+// round use (Secrets, ServiceAccounts, RBAC, Services) before what runs
+// pods (workloads and Jobs), so that no pod waits for what it mounts or
+// runs as.
+func (p *pass) applyRound(ctx context.Context, replaced map[render.Key]bool) (map[render.Key]client.Object, error) {
+	var mu sync.Mutex
+	wrote := map[render.Key]client.Object{}
+	if err := p.applier.Prepare(p.decided.Apply...); err != nil {
+		return nil, err
+	}
+	for _, tier := range tiers(p.decided.Apply) {
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(applyWorkers)
+		for _, o := range tier {
+			k := render.KeyOf(o)
+			if replaced[k] {
+				continue
+			}
+			live := p.owned[k]
+			g.Go(func() error {
+				res, now, err := p.applier.Apply(gctx, o, live)
+				if err != nil {
+					return err
+				}
+				if res != apply.Unchanged {
+					log.FromContext(ctx).Info(string(res), "object", k.String(), "service", o.GetLabels()[render.LabelService])
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				if res == apply.Replaced && now == nil {
+					replaced[k] = true // created by the pass its deletion starts
+				}
+				if now != nil {
+					wrote[k] = now
+				}
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return nil, err
 		}
 	}
-	p.applier.Remember()
-	return nil
+	return wrote, nil
+}
+
+// applyWorkers bounds the writes of a round in flight at once.
+const applyWorkers = 4
+
+// tiers splits objects into what pods use and what runs pods, each in
+// its given order.
+func tiers(objects []client.Object) [2][]client.Object {
+	var out [2][]client.Object
+	for _, o := range objects {
+		i := 0
+		if render.PodTemplate(o) != nil {
+			i = 1
+		}
+		out[i] = append(out[i], o)
+	}
+	return out
 }
 
 // prune deletes what the deployment no longer renders. While it upgrades,

@@ -52,21 +52,24 @@ func (r *OpenStackDeploymentReconciler) SetupWithManager(mgr ctrl.Manager, worke
 	// The node agents' namespace, when it is not the deployment's, holds
 	// objects owned by the label alone.
 	labelOnly := newCoalesced(handler.EnqueueRequestsFromMapFunc(r.deploymentOfLabelOnly), spaced)
+	// The echoes of osk's own writes start no pass: the pass that wrote
+	// planned on what it wrote.
+	mine := notEcho(&r.written)
 	for _, o := range []client.Object{&appsv1.Deployment{}, &appsv1.StatefulSet{}, &appsv1.DaemonSet{}, &batchv1.Job{}} {
-		b = b.Watches(o, owner, builder.WithPredicates(rolloutChanged()))
-		b = b.Watches(o, labelOnly, builder.WithPredicates(rolloutChanged()))
+		b = b.Watches(o, owner, builder.WithPredicates(mine, rolloutChanged()))
+		b = b.Watches(o, labelOnly, builder.WithPredicates(mine, rolloutChanged()))
 	}
 	for _, o := range []client.Object{
 		&batchv1.CronJob{}, &corev1.Service{}, &corev1.Secret{}, &corev1.ServiceAccount{}, &rbacv1.Role{}, &rbacv1.RoleBinding{},
 		&networkingv1.Ingress{}, &networkingv1.NetworkPolicy{}, &policyv1.PodDisruptionBudget{},
 	} {
-		b = b.Watches(o, owner)
-		b = b.Watches(o, labelOnly)
+		b = b.Watches(o, owner, builder.WithPredicates(mine, specChanged()))
+		b = b.Watches(o, labelOnly, builder.WithPredicates(mine, specChanged()))
 	}
 	// Cluster-scoped objects cannot name a namespaced owner; their owner
 	// label leads back to the deployment.
 	for _, o := range []client.Object{&rbacv1.ClusterRole{}, &rbacv1.ClusterRoleBinding{}, &networkingv1.IngressClass{}} {
-		b = b.Watches(o, newCoalesced(handler.EnqueueRequestsFromMapFunc(r.deploymentOfOwnerLabel), spaced))
+		b = b.Watches(o, newCoalesced(handler.EnqueueRequestsFromMapFunc(r.deploymentOfOwnerLabel), spaced), builder.WithPredicates(mine))
 	}
 	// The Galera members' coordination record: its changes are the
 	// database's condition.
@@ -152,6 +155,16 @@ func (r *OpenStackDeploymentReconciler) deploymentsInNamespace(ctx context.Conte
 	return out
 }
 
+// notEcho drops the watch events of osk's own writes (apply.Written),
+// and of the deletions of Jobs osk replaced within a pass.
+func notEcho(w *apply.Written) predicate.Funcs {
+	return predicate.Funcs{
+		CreateFunc: func(e event.CreateEvent) bool { return !w.Echo(e.Object) },
+		UpdateFunc: func(e event.UpdateEvent) bool { return !w.Echo(e.ObjectNew) },
+		DeleteFunc: func(e event.DeleteEvent) bool { return !w.Deleted(e.Object) },
+	}
+}
+
 // troubleChanged passes the pod events that change what PodTrouble says
 // of the pod: a pod that appears or goes away with a problem, or whose
 // problem appears, changes or clears.
@@ -170,6 +183,22 @@ func rolloutChanged() predicate.Funcs {
 			return o.GetGeneration() != n.GetGeneration() ||
 				!maps.Equal(o.GetLabels(), n.GetLabels()) || !maps.Equal(o.GetAnnotations(), n.GetAnnotations()) ||
 				lifecycle.Settled(o) != lifecycle.Settled(n)
+		},
+	}
+}
+
+// specChanged passes the updates of an object osk owns that may change
+// what osk wants of it: of a kind with a generation (a PodDisruptionBudget,
+// a CronJob, an Ingress), a new generation or changed labels or
+// annotations; of a kind without (a Secret, a Service), any update. The
+// status the cluster keeps of them (a budget's healthy pods, a CronJob's
+// last run) starts no pass: osk decides nothing from it.
+func specChanged() predicate.Funcs {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			o, n := e.ObjectOld, e.ObjectNew
+			return n.GetGeneration() == 0 || o.GetGeneration() != n.GetGeneration() ||
+				!maps.Equal(o.GetLabels(), n.GetLabels()) || !maps.Equal(o.GetAnnotations(), n.GetAnnotations())
 		},
 	}
 }

@@ -3,14 +3,20 @@ package controllers
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/yaml"
 
+	"github.com/oskproject/osk/internal/apply"
 	"github.com/oskproject/osk/internal/manifest"
 	"github.com/oskproject/osk/internal/render"
 )
@@ -121,5 +127,58 @@ func TestPodWatch(t *testing.T) {
 	}
 	if got := deploymentOfPod(t.Context(), &corev1.Pod{}); got != nil {
 		t.Errorf("a pod without instance label belongs to %v", got)
+	}
+}
+
+// TestOwnedWatch checks which events of the objects a deployment owns,
+// other than workloads and Jobs, run a pass: a change of what osk wants
+// of them, not the status the cluster keeps of them; and not the echoes of
+// osk's own writes.
+func TestOwnedWatch(t *testing.T) {
+	pdb := &policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Name: "nova-api", Generation: 1, ResourceVersion: "1"}}
+	healthy := pdb.DeepCopy()
+	healthy.ResourceVersion, healthy.Status.CurrentHealthy = "2", 2
+	edited := pdb.DeepCopy()
+	edited.ResourceVersion, edited.Generation = "3", 2
+	relabelled := pdb.DeepCopy()
+	relabelled.ResourceVersion, relabelled.Labels = "4", map[string]string{"x": "y"}
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "nova-etc", ResourceVersion: "1"}}
+	drifted := secret.DeepCopy()
+	drifted.ResourceVersion, drifted.Data = "2", map[string][]byte{"k": []byte("v")}
+	p := specChanged()
+	for _, tc := range []struct {
+		name string
+		pass bool
+		want bool
+	}{
+		{"a budget's healthy pods change", p.Update(event.UpdateEvent{ObjectOld: pdb, ObjectNew: healthy}), false},
+		{"a budget's spec changes", p.Update(event.UpdateEvent{ObjectOld: pdb, ObjectNew: edited}), true},
+		{"a budget's labels change", p.Update(event.UpdateEvent{ObjectOld: pdb, ObjectNew: relabelled}), true},
+		{"a Secret changes", p.Update(event.UpdateEvent{ObjectOld: secret, ObjectNew: drifted}), true},
+		{"a Secret goes", p.Delete(event.DeleteEvent{Object: secret}), true},
+	} {
+		if tc.pass != tc.want {
+			t.Errorf("%s: runs a pass %v, want %v", tc.name, tc.pass, tc.want)
+		}
+	}
+	// What osk did not write is no echo: the echoes themselves are
+	// apply.Written's to tell (its tests).
+	mine := notEcho(&apply.Written{})
+	if !mine.Create(event.CreateEvent{Object: secret}) || !mine.Update(event.UpdateEvent{ObjectOld: secret, ObjectNew: drifted}) ||
+		!mine.Delete(event.DeleteEvent{Object: secret}) {
+		t.Error("an event of another writer's starts no pass")
+	}
+}
+
+// TestTiers: what pods use is applied before what runs pods, each in its
+// order.
+func TestTiers(t *testing.T) {
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "nova"}}
+	cfg := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "nova-etc"}}
+	api := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "nova-api"}}
+	sync := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "nova-db-sync"}}
+	got := tiers([]client.Object{sync, sa, api, cfg})
+	if !slices.Equal(got[0], []client.Object{sa, cfg}) || !slices.Equal(got[1], []client.Object{sync, api}) {
+		t.Errorf("tiers %v, want [nova nova-etc] then [nova-db-sync nova-api]", got)
 	}
 }

@@ -3,7 +3,9 @@ package operator_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -36,6 +38,7 @@ func BenchmarkApplyFull(b *testing.B) {
 }
 
 func benchmarkApply(b *testing.B, example string, mutate ...func(*v1.OpenStackDeployment)) {
+	sandboxtest.LogOperatorAt(slog.LevelInfo)
 	env := sandboxtest.Get(b)
 	env.InstallCRDs(b)
 	// examples/full.yaml turns StackLight on.
@@ -75,7 +78,9 @@ func poke(b *testing.B, c client.Client, d *v1.OpenStackDeployment) {
 	}
 }
 
-func writes() float64 {
+// writes is the operator's API writes so far, all of them or those of
+// one kind.
+func writes(kind ...string) float64 {
 	ch := make(chan prometheus.Metric, 100)
 	controllers.APIWrites.Collect(ch)
 	close(ch)
@@ -83,6 +88,11 @@ func writes() float64 {
 	for m := range ch {
 		var out dto.Metric
 		_ = m.Write(&out)
+		if len(kind) > 0 && !slices.ContainsFunc(out.GetLabel(), func(l *dto.LabelPair) bool {
+			return l.GetName() == "kind" && l.GetValue() == kind[0]
+		}) {
+			continue
+		}
 		sum += out.GetCounter().GetValue()
 	}
 	return sum
@@ -108,12 +118,14 @@ func maxRSS() int64 {
 // and rollouts); the number of passes; and the process's CPU time during
 // the upgrade. Deploying caracal first is not measured.
 func BenchmarkUpgradeCompute(b *testing.B) {
+	sandboxtest.LogOperatorAt(slog.LevelInfo)
 	env := sandboxtest.Get(b)
 	env.InstallCRDs(b)
 	c := env.Client()
 	startOperator(b, env)
 	var wall, busy, cpu time.Duration
 	var passes uint64
+	var written, statuses float64
 	phases := map[string]time.Duration{}
 	for b.Loop() {
 		b.StopTimer()
@@ -121,6 +133,7 @@ func BenchmarkUpgradeCompute(b *testing.B) {
 		b.StartTimer()
 		busy0, passes0 := passTime(b, d)
 		phases0 := phaseTimes(b)
+		writes0, statuses0 := writes(), writes("OpenStackDeployment")
 		cpu0, start := cpuTime(), time.Now()
 		patch := client.RawPatch("application/merge-patch+json", []byte(`{"spec":{"openstackVersion":"epoxy"}}`))
 		if err := c.Patch(context.Background(), d, patch); err != nil {
@@ -132,6 +145,8 @@ func BenchmarkUpgradeCompute(b *testing.B) {
 		if got.Status.DeployedVersion != "epoxy" {
 			b.Fatalf("APPLIED at %q", got.Status.DeployedVersion)
 		}
+		written += writes() - writes0
+		statuses += writes("OpenStackDeployment") - statuses0
 		busy1, passes1 := passTime(b, d)
 		busy, passes = busy+busy1-busy0, passes+passes1-passes0
 		for phase, t := range phaseTimes(b) {
@@ -147,6 +162,8 @@ func BenchmarkUpgradeCompute(b *testing.B) {
 	b.ReportMetric(100*busy.Seconds()/wall.Seconds(), "operator-%")
 	b.ReportMetric(float64(passes)/n, "passes/upgrade")
 	b.ReportMetric(cpu.Seconds()/n, "cpu-s/upgrade")
+	b.ReportMetric(written/n, "writes/upgrade")
+	b.ReportMetric(statuses/n, "status-writes/upgrade")
 }
 
 // phaseTimes returns the summed duration of each phase of the operator's

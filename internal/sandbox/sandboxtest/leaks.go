@@ -45,6 +45,9 @@ const minLeakLength = 6
 // test binary: the in-process operator's log.
 var operatorLog = &lockedBuffer{}
 
+// operatorLevel is the in-process operator's log level (LogOperatorAt).
+var operatorLevel = &slog.LevelVar{}
+
 // captureOperatorLog makes controller-runtime's logger write JSON lines,
 // at every verbosity, to operatorLog (and to stderr under -v).
 func captureOperatorLog() {
@@ -52,8 +55,16 @@ func captureOperatorLog() {
 	if testing.Verbose() {
 		w = io.MultiWriter(operatorLog, os.Stderr)
 	}
-	ctrl.SetLogger(logr.FromSlogHandler(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.Level(-127)})))
+	operatorLevel.Set(slog.Level(-127))
+	ctrl.SetLogger(logr.FromSlogHandler(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: operatorLevel})))
 }
+
+// LogOperatorAt sets the in-process operator's log level; what it logs is
+// still searched for secrets. Tests log at every verbosity (client-go's
+// dumps of request and response bodies included) so that the search sees
+// everything; a benchmark logs at info, `osk operator`'s own default, so
+// that it measures the operator as it runs.
+func LogOperatorAt(level slog.Level) { operatorLevel.Set(level) }
 
 // lockedBuffer is a bytes.Buffer safe for concurrent writers.
 type lockedBuffer struct {
