@@ -159,16 +159,19 @@ func (p *pass) plan(ctx context.Context) error {
 	// Every pod template osk renders carries the deployment's instance
 	// label and the managed-by label the cache selects. The pods are only
 	// read: the cache's own copies will do.
-	pods := &corev1.PodList{}
+	p.pods = nil
 	for _, ns := range render.Namespaces(p.d) {
 		list := &corev1.PodList{}
 		if err := p.r.Client.List(ctx, list, client.InNamespace(ns),
 			client.MatchingLabels{render.LabelInstance: p.d.Name}, client.UnsafeDisableDeepCopy); err != nil {
 			return fmt.Errorf("listing the pods of namespace %s: %w", ns, err)
 		}
-		pods.Items = append(pods.Items, list.Items...)
+		if p.pods == nil {
+			p.pods = list.Items // one namespace, the usual case: no copy of thousands of pods
+		} else {
+			p.pods = append(p.pods, list.Items...)
+		}
 	}
-	p.pods = pods.Items
 	p.decide()
 	p.galera = p.readGalera(ctx)
 	return nil

@@ -76,9 +76,10 @@ func Decide(in Input) *Plan {
 	}
 	// Each object is judged once; the steps look the judgements up.
 	obs := make(observed, len(in.Objects))
+	pods := newPodIndex(in.Pods)
 	for _, o := range in.Objects {
 		k := render.KeyOf(o)
-		obs[k] = Observe(o, in.Live[k], in.Pods)
+		obs[k] = observe(o, in.Live[k], pods)
 	}
 	p := &Plan{Services: map[string]v1.ServiceStatus{}, Total: len(in.Needs)}
 	// Objects of no service are the deployment's own (the NetworkPolicy

@@ -19,13 +19,14 @@ const maxDetail = 160
 // PodsOf returns the pods, among pods, of a workload (those its selector
 // selects in its namespace) or of a Job (those labelled with its name).
 // Other objects have none; so has a workload whose selector is invalid,
-// which the API server would not have accepted.
-func PodsOf(o client.Object, pods []corev1.Pod) []corev1.Pod {
+// which the API server would not have accepted. They point into pods,
+// which a cloud of thousands of nodes makes large: nothing is copied.
+func PodsOf(o client.Object, pods []corev1.Pod) []*corev1.Pod {
 	sel := podSelector(o)
-	var out []corev1.Pod
+	var out []*corev1.Pod
 	for i := range pods {
 		if pods[i].Namespace == o.GetNamespace() && sel.Matches(labels.Set(pods[i].Labels)) {
-			out = append(out, pods[i])
+			out = append(out, &pods[i])
 		}
 	}
 	return out
@@ -33,22 +34,28 @@ func PodsOf(o client.Object, pods []corev1.Pod) []corev1.Pod {
 
 // podSelector is what selects the pods of o.
 func podSelector(o client.Object) labels.Selector {
-	var ls *metav1.LabelSelector
-	switch t := o.(type) {
-	case *batchv1.Job:
-		return labels.SelectorFromSet(labels.Set{batchv1.JobNameLabel: t.Name})
-	case *appsv1.Deployment:
-		ls = t.Spec.Selector
-	case *appsv1.StatefulSet:
-		ls = t.Spec.Selector
-	case *appsv1.DaemonSet:
-		ls = t.Spec.Selector
+	if j, ok := o.(*batchv1.Job); ok {
+		return labels.SelectorFromSet(labels.Set{batchv1.JobNameLabel: j.Name})
 	}
+	ls := labelSelector(o)
 	sel, err := metav1.LabelSelectorAsSelector(ls)
 	if err != nil || ls == nil {
 		return labels.Nothing()
 	}
 	return sel
+}
+
+// labelSelector is a workload's selector; nil for other objects.
+func labelSelector(o client.Object) *metav1.LabelSelector {
+	switch t := o.(type) {
+	case *appsv1.Deployment:
+		return t.Spec.Selector
+	case *appsv1.StatefulSet:
+		return t.Spec.Selector
+	case *appsv1.DaemonSet:
+		return t.Spec.Selector
+	}
+	return nil
 }
 
 // rank orders problems: a pod shows its worst one, and PodTrouble the
@@ -81,12 +88,21 @@ type trouble struct {
 // an error, or one that restarted. It is empty when no pod has a problem;
 // pods that are going away or succeeded have none.
 func PodTrouble(pods []corev1.Pod) string {
+	ps := make([]*corev1.Pod, len(pods))
+	for i := range pods {
+		ps[i] = &pods[i]
+	}
+	return troubleOf(ps)
+}
+
+// troubleOf is PodTrouble.
+func troubleOf(pods []*corev1.Pod) string {
 	var worst trouble
 	var name string
-	for i := range pods {
-		t := podTrouble(&pods[i])
-		if t.rank > worst.rank || t.rank != fine && t.rank == worst.rank && pods[i].Name < name {
-			worst, name = t, pods[i].Name
+	for _, p := range pods {
+		t := podTrouble(p)
+		if t.rank > worst.rank || t.rank != fine && t.rank == worst.rank && p.Name < name {
+			worst, name = t, p.Name
 		}
 	}
 	if worst.rank == fine {

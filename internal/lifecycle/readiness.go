@@ -30,6 +30,11 @@ type Readiness struct {
 // object is the desired one but not ready, the Reason ends with the worst
 // problem of its pods, found among pods (see PodTrouble).
 func Observe(desired, live client.Object, pods []corev1.Pod) Readiness {
+	return observe(desired, live, newPodIndex(pods))
+}
+
+// observe is Observe, with the pods indexed.
+func observe(desired, live client.Object, pods *podIndex) Readiness {
 	if live == nil {
 		return Readiness{Reason: "not created yet"}
 	}
@@ -40,7 +45,7 @@ func Observe(desired, live client.Object, pods []corev1.Pod) Readiness {
 	if r.Ready {
 		return r
 	}
-	if t := PodTrouble(PodsOf(desired, pods)); t != "" {
+	if t := troubleOf(pods.of(desired)); t != "" {
 		r.Reason += "; " + t
 	}
 	return r

@@ -75,7 +75,8 @@ type Upgrade struct {
 // recorded as completed.
 func PlanUpgrade(in UpgradeInput) *Upgrade {
 	from, to := byService(in.From.Objects), byService(in.To.Objects)
-	obs := func(o client.Object) Readiness { k := render.KeyOf(o); return Observe(o, in.Live[k], in.Pods) }
+	pods := newPodIndex(in.Pods)
+	obs := func(o client.Object) Readiness { k := render.KeyOf(o); return observe(o, in.Live[k], pods) }
 	u := &Upgrade{}
 	for _, svc := range in.Sequence {
 		if _, old := from[svc]; old { // a service enabled with the upgrade is deployed at the end

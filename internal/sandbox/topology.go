@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -49,6 +50,10 @@ type Topology struct {
 	// StorageClass.
 	VolumesPerNode int
 	VolumeSize     string
+	// BareComputes gives compute nodes no local volumes: nothing osk
+	// renders claims one there, and a topology of thousands of computes
+	// would otherwise make the API server hold tens of thousands of them.
+	BareComputes bool
 }
 
 // DefaultTopology is a small production-like topology: 3 control-plane
@@ -232,6 +237,9 @@ func (s *Sandbox) ApplyTopology(ctx context.Context, t Topology) error {
 	objects := []runtime.Object{StorageClass()}
 	for _, n := range nodes {
 		objects = append(objects, n)
+		if t.BareComputes && strings.HasPrefix(n.Name, compute.name+"-") {
+			continue
+		}
 		for _, v := range t.Volumes(n.Name) {
 			objects = append(objects, v)
 		}

@@ -52,10 +52,11 @@ func computes() int {
 }
 
 // topology is 3 control-plane nodes, computes() compute nodes and 3
-// gateways.
+// gateways; only the control plane and the gateways have local volumes.
 func topology() sandbox.Topology {
 	t := sandbox.DefaultTopology()
 	t.ControlPlane, t.Compute, t.Gateway = 3, computes(), 3
+	t.BareComputes = true
 	return t
 }
 
@@ -90,7 +91,7 @@ func BenchmarkScaleCompute(b *testing.B) {
 		r.addNode()
 		r.removeNode()
 		r.upgrade()
-		b.ReportMetric(float64(r.p.PeakRSS(b))/1024, "peak-RSS-MiB")
+		r.report(float64(r.p.PeakRSS(b))/1024, "peak-RSS-MiB")
 		r.heap()
 		b.Logf("%d compute nodes: figures above; the operator's log: %s", computes(), r.p.Log)
 	}
@@ -129,8 +130,8 @@ func (r *run) deploy(osk string) {
 	}
 	r.d = d
 	r.waitApplied(start, "caracal")
-	b.ReportMetric(time.Since(start).Seconds(), "s-to-APPLIED")
-	b.ReportMetric(r.p.CPU(b).Seconds(), "cpu-s-to-APPLIED")
+	r.report(time.Since(start).Seconds(), "s-to-APPLIED")
+	r.report(r.p.CPU(b).Seconds(), "cpu-s-to-APPLIED")
 }
 
 // waitApplied waits until the deployment is APPLIED at release, logging
@@ -169,11 +170,11 @@ func (r *run) upgrade() {
 	r.waitApplied(start, "epoxy")
 	wall := time.Since(start).Seconds()
 	after := operatortest.ScrapeSeries(b, r.metrics)
-	b.ReportMetric(wall, "s-upgrade")
-	b.ReportMetric((r.p.CPU(b) - cpu).Seconds(), "cpu-s-upgrade")
-	b.ReportMetric(sum(after, "osk_reconcile_pass_seconds_count")-sum(before, "osk_reconcile_pass_seconds_count"), "passes-upgrade")
-	b.ReportMetric(100*(sum(after, "osk_reconcile_pass_seconds_sum")-sum(before, "osk_reconcile_pass_seconds_sum"))/wall, "operator-%-upgrade")
-	b.ReportMetric(sum(after, "osk_api_writes_total")-sum(before, "osk_api_writes_total"), "writes-upgrade")
+	r.report(wall, "s-upgrade")
+	r.report((r.p.CPU(b) - cpu).Seconds(), "cpu-s-upgrade")
+	r.report(sum(after, "osk_reconcile_pass_seconds_count")-sum(before, "osk_reconcile_pass_seconds_count"), "passes-upgrade")
+	r.report(100*(sum(after, "osk_reconcile_pass_seconds_sum")-sum(before, "osk_reconcile_pass_seconds_sum"))/wall, "operator-%-upgrade")
+	r.report(sum(after, "osk_api_writes_total")-sum(before, "osk_api_writes_total"), "writes-upgrade")
 }
 
 // idlePass starts one pass with nothing to change and measures it.
@@ -196,9 +197,9 @@ func (r *run) idlePass() {
 	time.Sleep(settle)
 	after := operatortest.ScrapeSeries(b, r.metrics)
 	n := sum(after, passes) - sum(before, passes)
-	b.ReportMetric((sum(after, "osk_reconcile_pass_seconds_sum")-sum(before, "osk_reconcile_pass_seconds_sum"))/n, "s-idle-pass")
-	b.ReportMetric((sum(after, "osk_api_writes_total")-sum(before, "osk_api_writes_total"))/n, "writes-idle-pass")
-	b.ReportMetric((sum(after, "osk_api_requests_total")-sum(before, "osk_api_requests_total"))/n, "requests-idle-pass")
+	r.report((sum(after, "osk_reconcile_pass_seconds_sum")-sum(before, "osk_reconcile_pass_seconds_sum"))/n, "s-idle-pass")
+	r.report((sum(after, "osk_api_writes_total")-sum(before, "osk_api_writes_total"))/n, "writes-idle-pass")
+	r.report((sum(after, "osk_api_requests_total")-sum(before, "osk_api_requests_total"))/n, "requests-idle-pass")
 	b.Logf("%.0f idle passes; requests: %s", n, delta(before, after, "osk_api_requests_total"))
 }
 
@@ -231,11 +232,11 @@ func (r *run) addNode() {
 		selecting, err = r.uncovered(ctx, node)
 		return err
 	})
-	b.ReportMetric(time.Since(ready).Seconds(), "s-node-covered")
+	r.report(time.Since(ready).Seconds(), "s-node-covered")
 	time.Sleep(settle)
 	after := operatortest.ScrapeSeries(b, r.metrics)
-	b.ReportMetric(sum(after, "osk_api_writes_total")-sum(before, "osk_api_writes_total"), "writes-node-added")
-	b.ReportMetric(sum(after, "osk_reconcile_pass_seconds_count")-sum(before, "osk_reconcile_pass_seconds_count"), "passes-node-added")
+	r.report(sum(after, "osk_api_writes_total")-sum(before, "osk_api_writes_total"), "writes-node-added")
+	r.report(sum(after, "osk_reconcile_pass_seconds_count")-sum(before, "osk_reconcile_pass_seconds_count"), "passes-node-added")
 	b.Logf("node %s covered by %d DaemonSets: %s; writes: %s", node.Name, len(selecting), strings.Join(selecting, ", "),
 		delta(before, after, "osk_api_writes_total"))
 }
@@ -288,10 +289,10 @@ func (r *run) removeNode() {
 		}
 		return nil
 	})
-	b.ReportMetric(time.Since(start).Seconds(), "s-node-removed")
+	r.report(time.Since(start).Seconds(), "s-node-removed")
 	time.Sleep(settle)
 	after := operatortest.ScrapeSeries(b, r.metrics)
-	b.ReportMetric(sum(after, "osk_api_writes_total")-sum(before, "osk_api_writes_total"), "writes-node-removed")
+	r.report(sum(after, "osk_api_writes_total")-sum(before, "osk_api_writes_total"), "writes-node-removed")
 }
 
 // heap reports the operator's live heap at the end of the run and keeps
@@ -300,7 +301,7 @@ func (r *run) removeNode() {
 func (r *run) heap() {
 	b := r.b
 	series := operatortest.ScrapeSeries(b, r.metrics)
-	b.ReportMetric(series["go_memstats_heap_inuse_bytes"]/(1<<20), "heap-inuse-MiB")
+	r.report(series["go_memstats_heap_inuse_bytes"]/(1<<20), "heap-inuse-MiB")
 	resp, err := http.Get("http://" + r.pprof + "/debug/pprof/heap?gc=1")
 	if err != nil {
 		b.Fatalf("reading the heap profile: %v", err)
@@ -373,4 +374,11 @@ func delta(before, after map[string]float64, name string) string {
 	}
 	slices.Sort(out)
 	return strings.Join(out, "; ")
+}
+
+// report reports a figure, and logs it at once: a run of thousands of
+// nodes that is stopped keeps the figures it reached.
+func (r *run) report(v float64, unit string) {
+	r.b.ReportMetric(v, unit)
+	r.b.Logf("%s: %.3f", unit, v)
 }

@@ -43,8 +43,11 @@ import (
 	"github.com/oskproject/osk/internal/sandbox"
 )
 
-// startTimeout bounds the start of the sandbox, topology included.
-const startTimeout = 3 * time.Minute
+// startTimeout bounds the start of the sandbox, topology included: 3
+// minutes, and one more per thousand nodes.
+func startTimeout(t sandbox.Topology) time.Duration {
+	return 3*time.Minute + time.Duration(t.Size())*time.Minute/1000
+}
 
 // pollInterval is how often Eventually checks its condition.
 const pollInterval = 100 * time.Millisecond
@@ -125,7 +128,7 @@ func start(opts []Option) (*Env, error) {
 	for _, o := range opts {
 		o(&options)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout(options.Topology))
 	defer cancel()
 	sb, err := sandbox.Start(ctx, options)
 	if err != nil {
