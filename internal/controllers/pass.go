@@ -220,44 +220,58 @@ func (p *pass) apply(ctx context.Context) error {
 // pods (workloads and Jobs), so that no pod waits for what it mounts or
 // runs as.
 func (p *pass) applyRound(ctx context.Context, replaced map[render.Key]bool) (map[render.Key]client.Object, error) {
-	var mu sync.Mutex
-	wrote := map[render.Key]client.Object{}
 	if err := p.applier.Prepare(p.decided.Apply...); err != nil {
 		return nil, err
 	}
+	wrote := map[render.Key]client.Object{}
 	for _, tier := range tiers(p.decided.Apply) {
+		var mu sync.Mutex
+		var done []applied
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(applyWorkers)
 		for _, o := range tier {
-			k := render.KeyOf(o)
-			if replaced[k] {
+			if replaced[render.KeyOf(o)] {
 				continue
 			}
-			live := p.owned[k]
 			g.Go(func() error {
-				res, now, err := p.applier.Apply(gctx, o, live)
-				if err != nil {
-					return err
-				}
-				if res != apply.Unchanged {
-					log.FromContext(ctx).Info(string(res), "object", k.String(), "service", o.GetLabels()[render.LabelService])
-				}
+				a, err := p.applyOne(gctx, o)
 				mu.Lock()
 				defer mu.Unlock()
-				if res == apply.Replaced && now == nil {
-					replaced[k] = true // created by the pass its deletion starts
-				}
-				if now != nil {
-					wrote[k] = now
-				}
-				return nil
+				done = append(done, a)
+				return err
 			})
 		}
 		if err := g.Wait(); err != nil {
 			return nil, err
 		}
+		for _, a := range done {
+			if a.result == apply.Replaced && a.now == nil {
+				replaced[a.key] = true // created by the pass its deletion starts
+			}
+			if a.now != nil {
+				wrote[a.key] = a.now
+			}
+		}
 	}
 	return wrote, nil
+}
+
+// applied is what Apply did to one object: its result, and the object as
+// the API server returned it when written.
+type applied struct {
+	key    render.Key
+	result apply.Result
+	now    client.Object
+}
+
+// applyOne applies one object and logs what changed.
+func (p *pass) applyOne(ctx context.Context, o client.Object) (applied, error) {
+	k := render.KeyOf(o)
+	res, now, err := p.applier.Apply(ctx, o, p.owned[k])
+	if err == nil && res != apply.Unchanged {
+		log.FromContext(ctx).Info(string(res), "object", k.String(), "service", o.GetLabels()[render.LabelService])
+	}
+	return applied{k, res, now}, err
 }
 
 // applyWorkers bounds the writes of a round in flight at once.
