@@ -319,15 +319,16 @@ func (a *Applier) deleteJob(ctx context.Context, live client.Object) (gone bool,
 	if a.Verified != nil {
 		a.Verified.Forget(live.GetUID())
 	}
+	var still error // nil: the Job is still there, or osk cannot tell
 	if a.Reader != nil {
-		err = a.Reader.Get(ctx, client.ObjectKeyFromObject(live), &batchv1.Job{})
-		if apierrors.IsNotFound(err) {
+		still = a.Reader.Get(ctx, client.ObjectKeyFromObject(live), &batchv1.Job{})
+		if apierrors.IsNotFound(still) {
 			return true, nil
 		}
 	}
 	a.miss(a.Written.unexpectDelete(live))
-	if err != nil {
-		return false, fmt.Errorf("replacing Job %s: %w", live.GetName(), err)
+	if still != nil {
+		return false, fmt.Errorf("replacing Job %s: %w", live.GetName(), still)
 	}
 	return false, nil
 }
