@@ -105,10 +105,10 @@ func (r *OpenStackDeploymentReconciler) Reconcile(ctx context.Context, req ctrl.
 		if serr != nil {
 			err = errors.Join(err, serr)
 		}
-		if wait > 0 && res.RequeueAfter == 0 {
+		if wait > 0 && err == nil && res.RequeueAfter == 0 {
 			// The progress not written yet is written by the next pass:
 			// one is due anyway while the deployment is APPLYING
-			// (progressRefresh), or else in wait.
+			// (progressRefresh) or after an error, or else in wait.
 			res.RequeueAfter = wait
 		}
 		// The pass's duration includes its status write.
