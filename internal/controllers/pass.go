@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -215,10 +216,10 @@ func (p *pass) apply(ctx context.Context) error {
 // the API server returned it. A Job replaced (deleted, to run again) but
 // not gone yet is left to the pass its deletion starts.
 //
-// Writes go applyWorkers at a time, in two tiers: what the pods of a
-// round use (Secrets, ServiceAccounts, RBAC, Services) before what runs
-// pods (workloads and Jobs), so that no pod waits for what it mounts or
-// runs as.
+// Writes go applyWorkers at a time, in three tiers: what the pods of a
+// round use (Secrets, ServiceAccounts, Roles, Services), then the RBAC
+// bindings, then what runs pods (workloads and Jobs), so that no binding
+// comes before its Role and no pod waits for what it mounts or runs as.
 func (p *pass) applyRound(ctx context.Context, replaced map[render.Key]bool) (map[render.Key]client.Object, error) {
 	if err := p.applier.Prepare(p.decided.Apply...); err != nil {
 		return nil, err
@@ -277,18 +278,32 @@ func (p *pass) applyOne(ctx context.Context, o client.Object) (applied, error) {
 // applyWorkers bounds the writes of a round in flight at once.
 const applyWorkers = 4
 
-// tiers splits objects into what pods use and what runs pods, each in
-// its given order.
-func tiers(objects []client.Object) [2][]client.Object {
-	var out [2][]client.Object
+// tiers splits objects into what pods use, the RBAC bindings, and what
+// runs pods, each in its given order. A binding comes after the Roles it
+// binds: osk holds no right to bind, so the API server lets it bind only
+// a Role whose every permission osk holds, which it must read to know.
+func tiers(objects []client.Object) [3][]client.Object {
+	var out [3][]client.Object
 	for _, o := range objects {
 		i := 0
-		if render.PodTemplate(o) != nil {
+		switch {
+		case render.PodTemplate(o) != nil:
+			i = 2
+		case isBinding(o):
 			i = 1
 		}
 		out[i] = append(out[i], o)
 	}
 	return out
+}
+
+// isBinding reports whether o is a RoleBinding or a ClusterRoleBinding.
+func isBinding(o client.Object) bool {
+	switch o.(type) {
+	case *rbacv1.RoleBinding, *rbacv1.ClusterRoleBinding:
+		return true
+	}
+	return false
 }
 
 // prune deletes what the deployment no longer renders. While it upgrades,

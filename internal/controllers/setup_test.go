@@ -10,6 +10,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -170,15 +171,22 @@ func TestOwnedWatch(t *testing.T) {
 	}
 }
 
-// TestTiers: what pods use is applied before what runs pods, each in its
-// order.
+// TestTiers: what pods use is applied first, then the RBAC bindings (a
+// binding needs its Role, as osk cannot bind), then what runs pods, each
+// in its order.
 func TestTiers(t *testing.T) {
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "nova"}}
 	cfg := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "nova-etc"}}
+	role := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "nova"}}
+	binding := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "nova"}}
+	clusterBinding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "osk-ingress"}}
 	api := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "nova-api"}}
 	sync := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "nova-db-sync"}}
-	got := tiers([]client.Object{sync, sa, api, cfg})
-	if !slices.Equal(got[0], []client.Object{sa, cfg}) || !slices.Equal(got[1], []client.Object{sync, api}) {
-		t.Errorf("tiers %v, want [nova nova-etc] then [nova-db-sync nova-api]", got)
+	got := tiers([]client.Object{sync, binding, sa, api, role, clusterBinding, cfg})
+	want := [3][]client.Object{{sa, role, cfg}, {binding, clusterBinding}, {sync, api}}
+	for i := range want {
+		if !slices.Equal(got[i], want[i]) {
+			t.Errorf("tier %d: %v, want %v", i, got[i], want[i])
+		}
 	}
 }
